@@ -1,0 +1,224 @@
+"""The ``pinpoint-etl`` command line: import, validate, local up, serve.
+
+Exit codes (DESIGN.md): 0 success; 1 the run finished but rows failed or a job failed;
+2 bad usage, configuration or unreadable input. Errors are one line on stderr, never a
+traceback (``--debug`` shows one).
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional
+
+import typer
+from rich.console import Console
+
+app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
+                  help="Bulk import/export of Amazon Pinpoint endpoints, with a bundled local Pinpoint-compatible "
+                       "service.")
+local_app = typer.Typer(no_args_is_help=True, help="The bundled local Pinpoint-compatible service.")
+app.add_typer(local_app, name="local")
+
+err = Console(stderr=True)
+_DEBUG = {"on": False}
+
+
+def _fail(message: str, code: int) -> None:
+    err.print(f"error: {message}", highlight=False, markup=False, soft_wrap=True)
+    raise typer.Exit(code)
+
+
+def _guard(fn, *args, **kwargs):
+    """Run ``fn`` turning pipeline errors into one-line messages and exit codes."""
+    from core.errors import PipelineError
+    from core.masking import scrub
+
+    try:
+        return fn(*args, **kwargs)
+    except PipelineError as exc:
+        if _DEBUG["on"]:
+            raise
+        _fail(scrub(str(exc)), exc.exit_code)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except (typer.Exit, typer.Abort):
+        raise
+    except Exception as exc:  # noqa: BLE001 - last resort: one line, not a traceback
+        if _DEBUG["on"]:
+            raise
+        _fail(scrub(f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)"), 2)
+
+
+def _mapping(maps: list[str], mapping_file: Optional[str]):
+    from transforms.columns import parse_map_options
+
+    return parse_map_options(maps or [])
+
+
+def _write_report(report, path: Optional[Path]) -> None:
+    if path:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(report.to_json(), encoding="utf-8")
+
+
+def _source_params(sources, delimiter, encoding, fmt, maps, mapping_file, fold_unknown, default_region, chunk_rows):
+    from flows.params import SourceParams
+
+    return SourceParams(sources=sources, delimiter=delimiter, encoding=encoding, format=fmt,
+                        mapping=_mapping(maps, mapping_file), mapping_file=mapping_file, fold_unknown=fold_unknown,
+                        default_region=default_region, chunk_rows=chunk_rows)
+
+
+@app.callback()
+def main_options(debug: bool = typer.Option(False, "--debug", help="Show tracebacks instead of one-line errors.")):
+    _DEBUG["on"] = debug
+
+
+SOURCES = typer.Argument(..., help="Local paths, globs, s3:// URIs or prefixes, http(s):// URLs (.gz/.bz2/.zst ok).")
+DELIM = typer.Option(",", "--delimiter", "-d", help="CSV delimiter.")
+ENC = typer.Option("utf-8", "--encoding", help="Source text encoding (UTF-8 with or without BOM by default).")
+FMT = typer.Option("auto", "--format", help="auto (by extension), csv, json or ndjson.")
+MAP = typer.Option(None, "--map", help="Column mapping SRC=DST (repeatable); SRC=- drops a column.")
+MAPFILE = typer.Option(None, "--mapping-file", help="JSON file {source column: Pinpoint name}.")
+FOLD = typer.Option(False, "--fold-unknown", help="Fold unknown columns into Attributes.<name> instead of failing.")
+REGION_DEFAULT = typer.Option(None, "--default-region", help="Country (ISO alpha-2) for national phone numbers.")
+CHUNK = typer.Option(100_000, "--chunk-rows", help="Rows per chunk; bounds memory.")
+REPORT = typer.Option(None, "--report", help="Write the JSON run report to this file.")
+
+
+@app.command("validate")
+def validate_cmd(
+    sources: List[str] = SOURCES,
+    out: Path = typer.Option(..., "--out", help="Folder for the import-ready files, rejects and manifest."),
+    delimiter: str = DELIM, encoding: str = ENC, fmt: str = FMT, maps: Optional[List[str]] = MAP,
+    mapping_file: Optional[str] = MAPFILE, fold_unknown: bool = FOLD, default_region: Optional[str] = REGION_DEFAULT,
+    chunk_rows: int = CHUNK,
+    staged_format: str = typer.Option("CSV", "--staged-format", help="CSV or JSON import files."),
+    report: Optional[Path] = REPORT,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary table."),
+):
+    """Read, normalise and validate sources and write import-ready files to a local folder (no AWS, no Prefect)."""
+    from flows.import_run import run_validate
+    from flows.runtime import ConsoleRuntime
+
+    def go():
+        src = _source_params(sources, delimiter, encoding, fmt, maps, mapping_file, fold_unknown, default_region,
+                             chunk_rows)
+        rep = run_validate(src, str(out), ConsoleRuntime(quiet=quiet), staged_format=staged_format.upper())
+        _write_report(rep, report)
+        return rep
+
+    rep = _guard(go)
+    raise typer.Exit(rep.exit_code)
+
+
+@app.command("import")
+def import_cmd(
+    sources: List[str] = SOURCES,
+    delimiter: str = DELIM, encoding: str = ENC, fmt: str = FMT, maps: Optional[List[str]] = MAP,
+    mapping_file: Optional[str] = MAPFILE, fold_unknown: bool = FOLD, default_region: Optional[str] = REGION_DEFAULT,
+    chunk_rows: int = CHUNK,
+    application_id: Optional[str] = typer.Option(None, "--application-id", envvar="PINPOINT_APPLICATION_ID",
+                                                 help="Pinpoint application (project) id."),
+    bucket: Optional[str] = typer.Option(None, "--bucket", envvar="PINPOINT_ETL_BUCKET", help="S3 staging bucket."),
+    prefix: str = typer.Option("pinpoint-etl", "--prefix", help="Key prefix for staged files."),
+    role_arn: Optional[str] = typer.Option(None, "--role-arn", envvar="PINPOINT_IMPORT_ROLE_ARN",
+                                           help="IAM role Pinpoint assumes to read the staged files."),
+    region: Optional[str] = typer.Option(None, "--region", help="AWS region."),
+    credentials_block: Optional[str] = typer.Option(None, "--credentials-block",
+                                                    help="prefect-aws AwsCredentials block name."),
+    expected_bucket_owner: Optional[str] = typer.Option(None, "--expected-bucket-owner",
+                                                        help="Account id that must own the bucket."),
+    sse: str = typer.Option("AES256", "--sse", help="Server-side encryption: AES256 or aws:kms."),
+    kms_key_id: Optional[str] = typer.Option(None, "--kms-key-id", help="KMS key for --sse aws:kms."),
+    register_endpoints: bool = typer.Option(True, "--register-endpoints/--no-register-endpoints",
+                                            help="Create/update the endpoints in the project."),
+    segment_name: Optional[str] = typer.Option(None, "--segment-name", help="Define an imported segment by this name."),
+    segment_id: Optional[str] = typer.Option(None, "--segment-id", help="Add the endpoints to this existing segment."),
+    staged_format: str = typer.Option("CSV", "--staged-format", help="CSV or JSON import files."),
+    max_concurrent_jobs: int = typer.Option(2, "--max-concurrent-jobs", help="Import jobs running at once."),
+    max_job_bytes: int = typer.Option(1024 ** 3, "--max-job-bytes", help="Largest import file per job."),
+    poll_initial: float = typer.Option(1.0, "--poll-initial", help="First delay between status polls (s)."),
+    poll_max: float = typer.Option(30.0, "--poll-max", help="Longest delay between status polls (s)."),
+    timeout: float = typer.Option(4 * 3600.0, "--timeout", help="Give up polling a job after this many seconds."),
+    keep_staged: bool = typer.Option(True, "--keep-staged/--delete-staged",
+                                     help="Keep staged files after a successful job."),
+    local: bool = typer.Option(False, "--local", help="Use the bundled local service even if AWS is configured."),
+    report: Optional[Path] = REPORT,
+    quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary table."),
+):
+    """Import endpoint records into Pinpoint: validate, stage in S3, run import jobs, report every row.
+
+    With no AWS target configured (no endpoint URL, credentials or application id), the run goes to the
+    bundled local Pinpoint-compatible service and says so first.
+    """
+    from flows.import_run import configure_target, run_import
+    from flows.params import ImportOptions, TargetParams
+    from flows.runtime import ConsoleRuntime
+    from pinpoint.clients import aws_target_configured
+
+    runtime = ConsoleRuntime(quiet=quiet)
+    service = None
+
+    def go():
+        nonlocal service
+        src = _source_params(sources, delimiter, encoding, fmt, maps, mapping_file, fold_unknown, default_region,
+                             chunk_rows)
+        tp = TargetParams(application_id=application_id, bucket=bucket, prefix=prefix, role_arn=role_arn,
+                          region=region, credentials_block=credentials_block,
+                          expected_bucket_owner=expected_bucket_owner, sse=sse, kms_key_id=kms_key_id)
+        opts = ImportOptions(register_endpoints=register_endpoints, define_segment=bool(segment_name),
+                             segment_name=segment_name, segment_id=segment_id, staged_format=staged_format.upper(),
+                             max_concurrent_jobs=max_concurrent_jobs, max_job_bytes=max_job_bytes,
+                             poll_initial_seconds=poll_initial, poll_max_seconds=poll_max, timeout_seconds=timeout,
+                             keep_staged=keep_staged)
+        label = None
+        if local or (not application_id and not credentials_block and not aws_target_configured()):
+            from local.server import start_local_service
+
+            service = start_local_service(port=0)
+            os.environ.update(service.env())
+            tp = tp.model_copy(update={"application_id": service.application_id, "bucket": service.bucket,
+                                       "role_arn": service.import_role_arn, "region": service.region})
+            label = f"the bundled local Pinpoint-compatible service at {service.endpoint_url}"
+            runtime.log(f"No AWS target configured: using {label} (in memory, discarded on exit; "
+                        f"`pinpoint-etl local up` keeps one running).")
+        target = configure_target(tp, label=label)
+        rep = run_import(src, tp, opts, runtime, target=target)
+        _write_report(rep, report)
+        return rep
+
+    try:
+        rep = _guard(go)
+    finally:
+        if service is not None:
+            service.stop()
+    raise typer.Exit(rep.exit_code)
+
+
+@local_app.command("up")
+def local_up(port: int = typer.Option(4566, "--port", help="Loopback port to listen on."),
+             max_concurrent_jobs: int = typer.Option(2, "--max-concurrent-jobs",
+                                                     help="Import jobs the service runs at once.")):
+    """Run the local Pinpoint-compatible service in the foreground on 127.0.0.1 and print the exports to use."""
+    from local.server import serve_forever
+
+    _guard(serve_forever, port=port, max_concurrent_jobs=max_concurrent_jobs)
+
+
+@app.command("serve")
+def serve_cmd(limit: int = typer.Option(4, "--limit", help="Flow runs at once.")):
+    """Serve the import (and export) deployments from this process, as prefect.yaml defines them."""
+    from flows.deployments import serve_all
+
+    _guard(serve_all, limit=limit)
+
+
+def main() -> None:
+    app(prog_name="pinpoint-etl")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

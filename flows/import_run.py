@@ -1,0 +1,178 @@
+"""The import run, stage by stage, independent of how it is driven (Prefect flow or CLI).
+
+configure (fail fast) → stage (read, normalise, validate, write parts) → one import job per part
+(at most N at once) → poll → report. Prefect and the console plug in through a ``Runtime``.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import time
+from dataclasses import dataclass, field
+
+from core.errors import ConfigError, JobTimeoutError, PipelineError, TransientError
+from flows.params import ImportOptions, SourceParams, TargetParams
+from flows.runtime import Runtime
+from pinpoint import s3io
+from pinpoint.clients import AwsClients, make_clients
+from pinpoint.errors import AWS_EXCEPTIONS, translate
+from pinpoint.jobs import JobSnapshot, PollPolicy, create_import_job, find_import_job, poll_job
+from report.summary import PartOutcome, RunReport, import_report, now, validate_report
+from sources.locate import expand_sources
+from sources.options import ReadOptions
+from staging.prepare import Prepared, StagedPart, StageOptions, prepare
+from staging.run_id import derive_run_id
+from transforms.columns import load_mapping_file
+
+_ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+
+
+@dataclass
+class Target:
+    """A configured, checked destination: application, bucket, role and clients."""
+
+    application_id: str
+    bucket: str
+    prefix: str
+    role_arn: str
+    clients: AwsClients
+    label: str
+    write_options: s3io.WriteOptions = field(default_factory=s3io.WriteOptions)
+
+
+def stage_options(src: SourceParams, opts: ImportOptions | None = None) -> StageOptions:
+    mapping = dict(load_mapping_file(src.mapping_file)) if src.mapping_file else {}
+    mapping.update(src.mapping)
+    return StageOptions(
+        sources=list(src.sources),
+        read=ReadOptions(delimiter=src.delimiter, encoding=src.encoding, format=src.format,
+                         chunk_rows=src.chunk_rows),
+        mapping=mapping, fold_unknown=src.fold_unknown, default_region=src.default_region,
+        fmt=(opts.staged_format if opts else "CSV"),
+        max_part_bytes=(opts.max_job_bytes if opts else StageOptions.__dataclass_fields__["max_part_bytes"].default))
+
+
+def configure_target(t: TargetParams, *, label: str | None = None) -> Target:
+    """Resolve parameters and environment, create clients and check them — before any upload."""
+    app = t.application_id or os.environ.get("PINPOINT_APPLICATION_ID")
+    bucket = t.bucket or os.environ.get("PINPOINT_ETL_BUCKET")
+    role = t.role_arn or os.environ.get("PINPOINT_IMPORT_ROLE_ARN")
+    missing = [n for n, v in (("application id (--application-id / PINPOINT_APPLICATION_ID)", app),
+                              ("bucket (--bucket / PINPOINT_ETL_BUCKET)", bucket),
+                              ("import role ARN (--role-arn / PINPOINT_IMPORT_ROLE_ARN)", role)) if not v]
+    if missing:
+        raise ConfigError("missing " + ", ".join(missing))
+    if not _ROLE_ARN.match(role):
+        raise ConfigError(f"role ARN {role!r} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
+    if t.sse == "aws:kms" and not t.kms_key_id:
+        raise ConfigError("sse aws:kms needs a KMS key id (--kms-key-id)")
+    clients = make_clients(region=t.region, credentials_block=t.credentials_block)
+    s3io.check_bucket(clients.s3, bucket, t.expected_bucket_owner)
+    try:
+        clients.pinpoint.get_app(ApplicationId=app)
+    except AWS_EXCEPTIONS as exc:
+        err = translate(exc, f"GetApp {app}")
+        if isinstance(err, TransientError):
+            raise err from None
+        raise ConfigError(f"Pinpoint application {app} is not reachable: {err.detail}") from None
+    endpoint = clients.pinpoint.meta.endpoint_url
+    return Target(application_id=app, bucket=bucket, prefix=t.prefix.strip("/"), role_arn=role, clients=clients,
+                  label=label or f"Pinpoint at {endpoint} ({clients.region})",
+                  write_options=s3io.WriteOptions(sse=t.sse, kms_key_id=t.kms_key_id,
+                                                  expected_owner=t.expected_bucket_owner))
+
+
+def run_id_for(src: SourceParams, opts: ImportOptions | None, target: Target | None, s3=None) -> str:
+    sources = expand_sources(list(src.sources), s3_client=s3)
+    params = {"source": src.model_dump(exclude={"sources", "chunk_rows"}),
+              "import": opts.model_dump(exclude={"force", "keep_staged", "poll_initial_seconds",
+                                                 "poll_max_seconds", "timeout_seconds"}) if opts else None,
+              "app": target.application_id if target else None}
+    return derive_run_id(sources, params, s3=s3)
+
+
+def run_validate(src: SourceParams, out_dir: str, runtime: Runtime, *, staged_format: str = "CSV") -> RunReport:
+    """Everything up to staging, into a local folder: no AWS, no Prefect server."""
+    started = now()
+    opts = stage_options(src, ImportOptions(staged_format=staged_format))
+    run_id = run_id_for(src, None, None)
+    runtime.log(f"run {run_id}: validating {len(src.sources)} source(s) into {out_dir}")
+    prepared = prepare(opts, run_id=run_id, out_base=os.path.abspath(out_dir), progress=runtime.progress)
+    report = validate_report(prepared, started=started)
+    runtime.publish(report)
+    return report
+
+
+def import_part(target: Target, opts: ImportOptions, part: StagedPart, run_id: str, runtime: Runtime) -> PartOutcome:
+    """Create (once) and poll the import job of one staged part; never raises for job problems."""
+    pinpoint = target.clients.pinpoint
+    last: list[JobSnapshot] = []
+
+    def seen(snap: JobSnapshot) -> None:
+        last[:] = [snap]
+        runtime.job_update(run_id, part, snap)
+
+    try:
+        job = _create_once(target, opts, part, run_id)
+        seen(job)
+        policy = PollPolicy(initial=opts.poll_initial_seconds, max_interval=opts.poll_max_seconds,
+                            timeout=opts.timeout_seconds)
+        final = poll_job(pinpoint, target.application_id, job.id, "import", policy=policy, on_update=seen,
+                         run_id=run_id)
+        return PartOutcome(part=part, job=final)
+    except JobTimeoutError as exc:
+        snap = last[0] if last else None
+        if snap is not None:
+            snap.state = "timed_out"
+        return PartOutcome(part=part, job=snap, error=str(exc))
+    except PipelineError as exc:
+        return PartOutcome(part=part, job=last[0] if last else None, error=str(exc.with_run(run_id)))
+
+
+def _create_once(target: Target, opts: ImportOptions, part: StagedPart, run_id: str, attempts: int = 4) -> JobSnapshot:
+    """CreateImportJob; after a transient failure, look for a job already created for this part first."""
+    delay = 1.0
+    for attempt in range(attempts):
+        if attempt:
+            existing = find_import_job(target.clients.pinpoint, target.application_id, part.uri)
+            if existing is not None:
+                return existing
+        try:
+            return create_import_job(
+                target.clients.pinpoint, target.application_id, s3_url=part.uri, role_arn=target.role_arn,
+                fmt=opts.staged_format, register_endpoints=opts.register_endpoints,
+                define_segment=opts.define_segment, segment_name=opts.segment_name, segment_id=opts.segment_id,
+                run_id=run_id)
+        except TransientError:
+            if attempt == attempts - 1:
+                raise
+            time.sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
+
+
+def run_import(src: SourceParams, target_params: TargetParams, opts: ImportOptions, runtime: Runtime,
+               *, target: Target | None = None) -> RunReport:
+    """The whole import: configure, stage to S3, one job per part (≤ N at once), poll, report."""
+    started = now()
+    if opts.define_segment and not opts.segment_name:
+        raise ConfigError("define_segment needs a segment_name")
+    target = target or configure_target(target_params)
+    s3 = target.clients.s3
+    run_id = run_id_for(src, opts, target, s3=s3)
+    out_base = f"s3://{target.bucket}/{target.prefix}/{run_id}" if target.prefix else f"s3://{target.bucket}/{run_id}"
+    runtime.log(f"run {run_id}: importing into application {target.application_id} via {target.label}; "
+                f"staging under {out_base}/")
+    prepared: Prepared = prepare(stage_options(src, opts), run_id=run_id, out_base=out_base, s3=s3,
+                                 write_options=target.write_options, progress=runtime.progress)
+    runtime.log(f"run {run_id}: staged {prepared.rows_valid} rows in {len(prepared.parts)} part(s); "
+                f"{prepared.rows_rejected} rejected, {prepared.rows_superseded} superseded")
+    outcomes = runtime.run_jobs(prepared.parts, lambda part: import_part(target, opts, part, run_id, runtime),
+                                limit=opts.max_concurrent_jobs)
+    report = import_report(prepared, outcomes, target=target.label, started=started)
+    if report.status == "succeeded" and not opts.keep_staged and prepared.parts:
+        s3io.delete_objects(s3, [p.uri for p in prepared.parts], expected_owner=target.write_options.expected_owner)
+    s3io.write_bytes(f"{out_base}/report.json", report.to_json().encode(), s3=s3, options=target.write_options)
+    runtime.publish(report)
+    return report

@@ -1,0 +1,75 @@
+"""boto3 sessions and clients for Pinpoint and S3, with botocore's standard retry mode.
+
+The standard credential chain is used unless the name of a prefect-aws ``AwsCredentials``
+block is given. Endpoints come from boto3's own ``AWS_ENDPOINT_URL`` /
+``AWS_ENDPOINT_URL_PINPOINT`` / ``AWS_ENDPOINT_URL_S3`` variables, so the same code talks
+to AWS, the bundled local service or any other Pinpoint-compatible endpoint.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import boto3
+from botocore.config import Config
+
+from core.errors import ConfigError
+
+ENDPOINT_VARS = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_PINPOINT", "AWS_ENDPOINT_URL_S3")
+
+
+@dataclass
+class AwsClients:
+    """The clients a run uses, created once and passed in explicitly to every stage."""
+
+    session: boto3.session.Session
+    pinpoint: object
+    s3: object
+    region: str
+    account_id: str | None = field(default=None)
+
+
+def retry_config(max_attempts: int = 5) -> Config:
+    """botocore's standard retry mode: 429/5xx/connection errors retried with jittered backoff, 4xx not."""
+    return Config(retries={"mode": "standard", "max_attempts": max_attempts},
+                  connect_timeout=10, read_timeout=60, max_pool_connections=16)
+
+
+def make_session(*, region: str | None = None, credentials_block: str | None = None) -> boto3.session.Session:
+    """A boto3 session from the standard chain, or from a prefect-aws AwsCredentials block."""
+    if credentials_block:
+        try:
+            from prefect_aws import AwsCredentials
+
+            creds = AwsCredentials.load(credentials_block)
+        except Exception as exc:  # noqa: BLE001 - any failure here is a configuration problem
+            raise ConfigError(f"cannot load AwsCredentials block {credentials_block!r}: "
+                              f"{type(exc).__name__}") from None
+        session = creds.get_boto3_session()
+        if region and session.region_name != region:
+            session = boto3.session.Session(botocore_session=session._session, region_name=region)
+        return session
+    return boto3.session.Session(region_name=region or os.environ.get("AWS_REGION")
+                                 or os.environ.get("AWS_DEFAULT_REGION") or None)
+
+
+def make_clients(*, region: str | None = None, credentials_block: str | None = None,
+                 max_attempts: int = 5, check_credentials: bool = True) -> AwsClients:
+    """Create the Pinpoint and S3 clients; fail with a ConfigError before any work if unusable."""
+    session = make_session(region=region, credentials_block=credentials_block)
+    if not session.region_name:
+        raise ConfigError("no AWS region configured: pass --region or set AWS_REGION")
+    if check_credentials and session.get_credentials() is None:
+        raise ConfigError("no AWS credentials found: configure the standard AWS credential chain "
+                          "(environment, profile, role) or pass the name of a prefect-aws AwsCredentials block")
+    cfg = retry_config(max_attempts)
+    return AwsClients(session=session, pinpoint=session.client("pinpoint", config=cfg),
+                      s3=session.client("s3", config=cfg), region=session.region_name)
+
+
+def aws_target_configured() -> bool:
+    """True when the environment names an AWS target: an endpoint URL or resolvable credentials."""
+    if any(os.environ.get(v) for v in ENDPOINT_VARS):
+        return True
+    return boto3.session.Session().get_credentials() is not None

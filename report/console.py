@@ -1,0 +1,33 @@
+"""The terminal summary of a run (rich)."""
+
+from __future__ import annotations
+
+from rich.table import Table
+
+from report.summary import RunReport
+
+_STYLE = {"succeeded": "green", "partial": "yellow", "failed": "red"}
+
+
+def summary_table(report: RunReport) -> Table:
+    """Counts, jobs and the most common reject reasons in one table."""
+    table = Table(title=f"run {report.run_id} — [{_STYLE[report.status]}]{report.status}[/]", show_header=True)
+    table.add_column("what")
+    table.add_column("count / detail", justify="right")
+    for label, value in (("rows read", report.rows_read), ("valid", report.rows_valid),
+                         ("imported", report.rows_imported), ("rejected", report.rows_rejected),
+                         ("superseded (duplicate Id)", report.rows_superseded),
+                         ("failed at Pinpoint", report.rows_failed)):
+        table.add_row(label, f"{value:,}")
+    for job in report.jobs:
+        table.add_row(f"job {job['id']}", f"{job['status']} · {job['total_processed']:,} processed · "
+                                         f"{job['total_failures']:,} failed")
+    for reason, n in list(report.rejects_by_reason.items())[:8]:
+        table.add_row(f"rejected: {reason}", f"{n:,}")
+    for err in report.errors:
+        table.add_row("error", err)
+    if report.staged:
+        table.add_row("staged", ", ".join(s["uri"] for s in report.staged[:3]) + (" …" if len(report.staged) > 3 else ""))
+    if report.rejects.get("uri") and report.rows_rejected:
+        table.add_row("rejects file", report.rejects["uri"])
+    return table

@@ -1,0 +1,171 @@
+"""The contract of an import-ready endpoint record, as a Pandera model.
+
+Every documented import rule lives here (reference §1–§2, §6): enums, formats, value and
+count limits, per-endpoint size, Address + ChannelType for new endpoints. Column-level rules
+(attribute name length, the 250 custom attributes per application) are checked once per run
+by :func:`check_columns` before anything is uploaded. Validation is lazy: every failing row
+gets every reason (:mod:`schemas.rejects` turns failure cases into the rejects table).
+
+Values are text here (the import file is text); the predicates that decide canonical form
+come from :mod:`transforms.validity`, so normalisers and the contract can never disagree.
+"""
+
+from __future__ import annotations
+
+from typing import Optional
+
+import numpy as np
+import pandas as pd
+import pandera.pandas as pa
+from pandera.typing import Series
+
+from core.errors import ColumnError
+from schemas import catalogue as cat
+from transforms import validity as v
+
+_ATTR_RE = r"^(Attributes|User\.UserAttributes)\..+$"
+_METRIC_RE = r"^Metrics\..+$"
+
+
+def _col(df: pd.DataFrame, name: str) -> pd.Series:
+    return df[name] if name in df.columns else pd.Series(pd.NA, index=df.index, dtype="object")
+
+
+class ImportEndpoint(pa.DataFrameModel):
+    """One row per endpoint of a Pinpoint import file (CSV dotted names; multi-value slots ``X#n``)."""
+
+    Id: Optional[Series[str]] = pa.Field(nullable=True, str_length={"max_value": 256},
+                                         description="Endpoint id; required to update an existing endpoint")
+    ChannelType: Optional[Series[str]] = pa.Field(nullable=True, description="Channel enum (reference §6.2)")
+    Address: Optional[Series[str]] = pa.Field(nullable=True, description="E.164 phone, email or push token")
+    OptOut: Optional[Series[str]] = pa.Field(nullable=True, description="ALL or NONE")
+    RequestId: Optional[Series[str]] = pa.Field(nullable=True)
+    country: Optional[Series[str]] = pa.Field(nullable=True, alias="Location.Country",
+                                              description="ISO 3166-1 alpha-2")
+    region: Optional[Series[str]] = pa.Field(nullable=True, alias="Location.Region")
+    city: Optional[Series[str]] = pa.Field(nullable=True, alias="Location.City")
+    postal_code: Optional[Series[str]] = pa.Field(nullable=True, alias="Location.PostalCode")
+    latitude: Optional[Series[str]] = pa.Field(nullable=True, alias="Location.Latitude",
+                                               description="-90..90, one decimal")
+    longitude: Optional[Series[str]] = pa.Field(nullable=True, alias="Location.Longitude",
+                                                description="-180..180, one decimal")
+    app_version: Optional[Series[str]] = pa.Field(nullable=True, alias="Demographic.AppVersion")
+    locale: Optional[Series[str]] = pa.Field(nullable=True, alias="Demographic.Locale", description="ll_CC")
+    make: Optional[Series[str]] = pa.Field(nullable=True, alias="Demographic.Make")
+    model: Optional[Series[str]] = pa.Field(nullable=True, alias="Demographic.Model")
+    model_version: Optional[Series[str]] = pa.Field(nullable=True, alias="Demographic.ModelVersion")
+    platform: Optional[Series[str]] = pa.Field(nullable=True, alias="Demographic.Platform")
+    platform_version: Optional[Series[str]] = pa.Field(nullable=True, alias="Demographic.PlatformVersion")
+    timezone: Optional[Series[str]] = pa.Field(nullable=True, alias="Demographic.Timezone",
+                                               description="IANA tz database name")
+    user_id: Optional[Series[str]] = pa.Field(nullable=True, alias="User.UserId")
+    attributes: Optional[Series[str]] = pa.Field(
+        nullable=True, alias=_ATTR_RE, regex=True, str_length={"max_value": cat.MAX_ATTRIBUTE_VALUE},
+        description="custom attribute values, ≤ 100 characters each")
+    metrics: Optional[Series[str]] = pa.Field(nullable=True, alias=_METRIC_RE, regex=True,
+                                              description="numeric custom metrics")
+
+    class Config:
+        strict = False
+        coerce = False
+
+    @pa.check("ChannelType", name="channel_type", error="ChannelType is not one of " + "|".join(cat.CHANNEL_TYPES))
+    def _channel(cls, s: Series[str]) -> Series[bool]:
+        return v.is_channel_type(s)
+
+    @pa.check("OptOut", name="opt_out", error="OptOut must be ALL or NONE")
+    def _opt_out(cls, s: Series[str]) -> Series[bool]:
+        return v.is_opt_out(s)
+
+    @pa.check("Location.Country", name="country", error="Location.Country is not an ISO 3166-1 country")
+    def _country(cls, s: Series[str]) -> Series[bool]:
+        return v.is_country_alpha2(s)
+
+    @pa.check("Location.Latitude", name="latitude", error="Location.Latitude is not a number in -90..90")
+    def _latitude(cls, s: Series[str]) -> Series[bool]:
+        return v.is_latitude(s)
+
+    @pa.check("Location.Longitude", name="longitude", error="Location.Longitude is not a number in -180..180")
+    def _longitude(cls, s: Series[str]) -> Series[bool]:
+        return v.is_longitude(s)
+
+    @pa.check("Demographic.Locale", name="locale", error="Demographic.Locale is not a known ll_CC locale")
+    def _locale(cls, s: Series[str]) -> Series[bool]:
+        return v.is_locale(s)
+
+    @pa.check("Demographic.Timezone", name="timezone", error="Demographic.Timezone is not an IANA time zone")
+    def _timezone(cls, s: Series[str]) -> Series[bool]:
+        return v.is_timezone(s)
+
+    @pa.check(_METRIC_RE, regex=True, name="metric", error="metric value is not a finite number")
+    def _metric(cls, s: Series[str]) -> Series[bool]:
+        return v.is_number(s)
+
+    @pa.dataframe_check(name="new_endpoint_fields",
+                        error="Address and ChannelType are required for a new endpoint (a row without Id)")
+    def _new_endpoint(cls, df: pd.DataFrame) -> Series[bool]:
+        return _col(df, "Id").notna() | (_col(df, "Address").notna() & _col(df, "ChannelType").notna())
+
+    @pa.dataframe_check(name="phone_address", error="Address is not a valid phone number (E.164) for SMS/VOICE")
+    def _phone(cls, df: pd.DataFrame) -> Series[bool]:
+        channel, address = _col(df, "ChannelType"), _col(df, "Address")
+        mask = channel.isin(cat.PHONE_CHANNELS) & address.notna()
+        ok = pd.Series(True, index=df.index)
+        if mask.any():
+            ok[mask] = v.is_e164_phone(address[mask]).to_numpy()
+        return ok
+
+    @pa.dataframe_check(name="email_address", error="Address is not a valid email address for EMAIL")
+    def _email(cls, df: pd.DataFrame) -> Series[bool]:
+        channel, address = _col(df, "ChannelType"), _col(df, "Address")
+        mask = (channel == "EMAIL").fillna(False) & address.notna()
+        ok = pd.Series(True, index=df.index)
+        if mask.any():
+            ok[mask] = v.is_email(address[mask]).to_numpy()
+        return ok
+
+    @pa.dataframe_check(name="values_per_attribute",
+                        error=f"an attribute has more than {cat.MAX_VALUES_PER_ATTRIBUTE} values")
+    def _values_per_attribute(cls, df: pd.DataFrame) -> Series[bool]:
+        ok = pd.Series(True, index=df.index)
+        slots: dict[str, list[str]] = {}
+        for col in df.columns:
+            slots.setdefault(cat.base_name(col), []).append(col)
+        for base, cols in slots.items():
+            if cat.is_multi_value(base) and len(cols) > cat.MAX_VALUES_PER_ATTRIBUTE:
+                ok &= df[cols].notna().sum(axis=1) <= cat.MAX_VALUES_PER_ATTRIBUTE
+        return ok
+
+    @pa.dataframe_check(name="endpoint_size", error=f"endpoint is larger than {cat.MAX_ENDPOINT_BYTES // 1024} KB")
+    def _size(cls, df: pd.DataFrame) -> Series[bool]:
+        return endpoint_sizes(df) <= cat.MAX_ENDPOINT_BYTES
+
+
+def endpoint_sizes(df: pd.DataFrame) -> pd.Series:
+    """Approximate JSON size in bytes of each row's endpoint (names, values and punctuation)."""
+    total = np.zeros(len(df), dtype=np.int64)
+    for col in df.columns:
+        if col in cat.META_COLS:
+            continue
+        s = df[col]
+        present = s.notna().to_numpy()
+        if not present.any():
+            continue
+        lengths = s.str.len().fillna(0).to_numpy(dtype=np.int64)  # characters; ≥ bytes/4, close for ASCII
+        total += np.where(present, lengths + len(cat.attribute_key(cat.base_name(col))) + 6, 0)
+    return pd.Series(total, index=df.index)
+
+
+def check_columns(columns: list[str], *, existing_custom: int = 0) -> None:
+    """Column-level rules, checked once per run before anything is uploaded (ColumnError)."""
+    too_long = [c for c in cat.custom_attribute_names(columns)
+                if len(cat.attribute_key(c)) > cat.MAX_ATTRIBUTE_NAME]
+    if too_long:
+        names = ", ".join(f"{c} ({len(cat.attribute_key(c))} characters)" for c in too_long[:5])
+        raise ColumnError(f"attribute names longer than {cat.MAX_ATTRIBUTE_NAME} characters: {names}; "
+                          "rename them with --map SOURCE=Attributes.<shorter name>")
+    custom = cat.custom_attribute_names(columns)
+    if len(custom) + existing_custom > cat.MAX_CUSTOM_ATTRIBUTES:
+        raise ColumnError(f"{len(custom)} custom attributes (Attributes, User.UserAttributes and Metrics) "
+                          f"exceed Pinpoint's {cat.MAX_CUSTOM_ATTRIBUTES} per application; "
+                          "drop some with --map NAME=-")

@@ -1,0 +1,42 @@
+"""Split a validated chunk into valid rows and rejects, from Pandera's lazy failure cases."""
+
+from __future__ import annotations
+
+import pandas as pd
+import pandera.pandas as pa
+
+from schemas import catalogue as cat
+from schemas.endpoint import ImportEndpoint
+
+def _reason(column: object, check: object) -> str:
+    check = str(check)
+    if check.startswith("str_length"):
+        base = cat.base_name(str(column))
+        return f"{base} value is longer than {cat.MAX_ATTRIBUTE_VALUE} characters"
+    return check
+
+
+def validate_chunk(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
+    """Validate ``frame`` lazily; return (valid rows, reasons per rejected row index).
+
+    Reasons are the schema's messages: they name the field and the rule, never the value,
+    so they are safe to show in logs and artifacts.
+    """
+    try:
+        ImportEndpoint.validate(frame, lazy=True)
+        return frame, pd.Series([], dtype=object)
+    except pa.errors.SchemaErrors as exc:
+        errors = exc
+    cases = errors.failure_cases
+    cases = cases[cases["index"].notna()]
+    if cases.empty:  # a schema-wide failure with no row: nothing is row-specific
+        raise errors
+    reasons_by_row: dict[object, list[str]] = {}
+    for idx, column, check in zip(cases["index"], cases["column"], cases["check"]):
+        bucket = reasons_by_row.setdefault(idx, [])
+        reason = _reason(column, check)
+        if reason not in bucket:
+            bucket.append(reason)
+    reasons = pd.Series(reasons_by_row, dtype=object)
+    valid = frame.drop(index=reasons.index)
+    return valid, reasons

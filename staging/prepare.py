@@ -1,0 +1,302 @@
+"""Stage an import: read → map → normalise → validate → dedupe → write import-ready parts.
+
+Two passes keep memory flat whatever the input size:
+
+1. every chunk is read, mapped, normalised and validated; valid rows spill to a local Arrow
+   file per chunk, rejects go straight to the rejects file, and only 8-byte hashes of Ids and
+   user ids are kept in memory;
+2. once every row has been seen, "last occurrence wins" and the 15-endpoints-per-user rule are
+   decided globally on those hashes, and the spilled chunks are written out as import files
+   (CSV by default) in parts of at most ``max_part_bytes`` — one import job per part.
+
+Every row read ends in exactly one bucket: staged, rejected (with every reason) or superseded.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import tempfile
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.feather as feather
+
+from core.errors import ColumnError, ConfigError
+from pinpoint import s3io
+from schemas import catalogue as cat
+from schemas.endpoint import check_columns
+from schemas.rejects import validate_chunk
+from sources.locate import expand_sources
+from sources.options import ReadOptions
+from sources.read import read_chunks, read_header
+from staging.writers import EXTENSIONS, StagedFormat, encode_header, encode_rows
+from transforms.columns import apply_columns, plan_columns
+from transforms.dedupe import id_hashes, superseded_mask
+from transforms.normalise import normalise
+
+
+@dataclass
+class StageOptions:
+    """What to read and how to write it (the parameters of the prepare stage)."""
+
+    sources: list[str]
+    read: ReadOptions = field(default_factory=ReadOptions)
+    mapping: dict[str, str] = field(default_factory=dict)
+    fold_unknown: bool = False
+    default_region: str | None = None
+    fmt: StagedFormat = "CSV"
+    max_part_bytes: int = cat.MAX_JOB_BYTES
+
+
+@dataclass
+class StagedPart:
+    uri: str
+    rows: int
+    bytes: int
+
+
+@dataclass
+class Prepared:
+    """The outcome of staging: counts that balance, the parts written, the rejects file."""
+
+    run_id: str
+    out_base: str
+    rows_read: int = 0
+    rows_valid: int = 0
+    rows_rejected: int = 0
+    rows_superseded: int = 0
+    parts: list[StagedPart] = field(default_factory=list)
+    rejects_uri: str | None = None
+    manifest_uri: str | None = None
+    normalised: dict[str, int] = field(default_factory=dict)
+    rejects_by_reason: dict[str, int] = field(default_factory=dict)
+    sources: list[str] = field(default_factory=list)
+
+    def balanced(self) -> bool:
+        return self.rows_read == self.rows_valid + self.rows_rejected + self.rows_superseded
+
+
+ProgressFn = Callable[[str, int], None]  # (stage, rows so far)
+
+
+class _RejectSink:
+    """Streams reject records (source, row, reasons, original values) as NDJSON."""
+
+    def __init__(self, uri: str, s3, write_options):
+        self.uri, self.rows, self.by_reason = uri, 0, {}
+        self._cm = s3io.open_write(uri, s3=s3, options=write_options)
+        self._fh = self._cm.__enter__()
+
+    def add(self, raw: pd.DataFrame, reasons: pd.Series) -> None:
+        if reasons.empty:
+            return
+        lines = []
+        sub = raw.loc[reasons.index]
+        for idx, rec in zip(sub.index, sub.to_dict("records")):
+            why = reasons[idx]
+            for r in why:
+                self.by_reason[r] = self.by_reason.get(r, 0) + 1
+            values = {k: v for k, v in rec.items() if k not in cat.META_COLS and isinstance(v, str)}
+            lines.append(json.dumps({"source": rec[cat.SOURCE_COL], "row": int(rec[cat.ROW_COL]),
+                                     "reasons": list(why), "values": values}, ensure_ascii=False))
+        self._fh.write(("\n".join(lines) + "\n").encode("utf-8"))
+        self.rows += len(lines)
+
+    def close(self, exc: BaseException | None = None) -> None:
+        if exc is None:
+            self._cm.__exit__(None, None, None)
+        else:
+            self._cm.__exit__(type(exc), exc, exc.__traceback__)
+
+
+def plan_all_columns(opts: StageOptions, transport: dict | None) -> dict[str, dict[str, str]]:
+    """Read every source's header and plan its columns — fails before anything is written."""
+    plans: dict[str, dict[str, str]] = {}
+    targets: list[str] = []
+    for uri in opts.sources:
+        header = read_header(uri, opts.read, transport_params=transport)
+        try:
+            plan = plan_columns(header, opts.mapping, fold_unknown=opts.fold_unknown)
+        except ColumnError as exc:
+            raise ColumnError(exc.detail, source=uri) from None
+        plans[uri] = plan
+        targets.extend(t for t in plan.values() if t not in cat.META_COLS)
+    check_columns(list(dict.fromkeys(targets)))
+    return plans
+
+
+def prepare(opts: StageOptions, *, run_id: str, out_base: str, s3=None, write_options=None,
+            progress: ProgressFn | None = None, spill_dir: str | None = None) -> Prepared:
+    """Run both passes and write parts, rejects and a manifest under ``out_base``."""
+    transport = {"client": s3} if s3 is not None else None
+    sources = expand_sources(opts.sources, s3_client=s3)
+    opts = StageOptions(**{**asdict(opts), "sources": sources, "read": opts.read})
+    plans = plan_all_columns(opts, transport)
+    result = Prepared(run_id=run_id, out_base=out_base, sources=sources)
+    rejects = _RejectSink(s3io.join(out_base, "rejects.ndjson"), s3, write_options)
+    try:
+        with tempfile.TemporaryDirectory(prefix=f"pinpoint-etl-{run_id}-", dir=spill_dir) as tmp:
+            spills, id_h, user_h, columns = _pass_one(opts, plans, transport, result, rejects, Path(tmp), progress)
+            _pass_two(opts, spills, id_h, user_h, columns, result, rejects, out_base, s3, write_options, progress)
+    except BaseException as exc:
+        rejects.close(exc)
+        raise
+    rejects.close()
+    result.rejects_uri = rejects.uri
+    result.rows_rejected = rejects.rows
+    result.rejects_by_reason = dict(sorted(rejects.by_reason.items(), key=lambda kv: -kv[1]))
+    assert result.balanced(), f"books do not balance for run {run_id}: {result}"
+    result.manifest_uri = s3io.join(out_base, "manifest.json")
+    s3io.write_bytes(result.manifest_uri, json.dumps(manifest(result), indent=2).encode(), s3=s3,
+                     options=write_options)
+    return result
+
+
+def manifest(p: Prepared) -> dict:
+    return {"run_id": p.run_id, "sources": p.sources, "rows_read": p.rows_read, "rows_valid": p.rows_valid,
+            "rows_rejected": p.rows_rejected, "rows_superseded": p.rows_superseded,
+            "staged": [asdict(x) for x in p.parts], "rejects": {"uri": p.rejects_uri, "rows": p.rows_rejected},
+            "normalised": p.normalised}
+
+
+def _pass_one(opts, plans, transport, result: Prepared, rejects: _RejectSink, tmp: Path, progress):
+    spills: list[Path] = []
+    id_chunks: list[np.ndarray] = []
+    user_chunks: list[np.ndarray] = []
+    columns: dict[str, None] = {}
+    for uri in opts.sources:
+        for raw in read_chunks(uri, opts.read, transport_params=transport):
+            raw = apply_columns(raw.reset_index(drop=True), plans[uri])
+            result.rows_read += len(raw)
+            norm = normalise(raw, default_region=opts.default_region)
+            for rule, n in norm.changes.items():
+                result.normalised[rule] = result.normalised.get(rule, 0) + int(n)
+            valid, reasons = validate_chunk(norm.frame)
+            rejects.add(raw, reasons)
+            if len(valid):
+                valid = valid.reset_index(drop=True)
+                path = tmp / f"chunk-{len(spills):06d}.arrow"
+                feather.write_feather(pa.Table.from_pandas(valid, preserve_index=False), path,
+                                      compression="uncompressed")
+                spills.append(path)
+                id_chunks.append(id_hashes(valid["Id"]) if "Id" in valid else np.zeros(len(valid), np.uint64))
+                user_chunks.append(id_hashes(valid["User.UserId"]) if "User.UserId" in valid
+                                   else np.zeros(len(valid), np.uint64))
+                for c in valid.columns:
+                    if c not in cat.META_COLS:
+                        columns.setdefault(c, None)
+            if progress:
+                progress("read", result.rows_read)
+    empty = np.zeros(0, np.uint64)
+    return (spills, np.concatenate(id_chunks) if id_chunks else empty,
+            np.concatenate(user_chunks) if user_chunks else empty, _ordered(list(columns)))
+
+
+def _ordered(columns: list[str]) -> list[str]:
+    """Output column order: documented scalar fields first, then custom attributes by name."""
+    rank = {name: i for i, name in enumerate(cat.SCALAR_FIELDS)}
+    return sorted(columns, key=lambda c: (rank.get(cat.base_name(c), len(rank)), cat.base_name(c),
+                                          c != cat.base_name(c), len(c), c))
+
+
+def _user_overflow(user_h: np.ndarray, keep: np.ndarray) -> np.ndarray:
+    """True for the 16th and later surviving endpoints of a user id (0 hash = no user id)."""
+    over = np.zeros(len(user_h), dtype=bool)
+    idx = np.flatnonzero(keep & (user_h != 0))
+    if len(idx):
+        rank = pd.Series(user_h[idx]).groupby(user_h[idx]).cumcount().to_numpy()
+        over[idx[rank >= cat.MAX_ENDPOINTS_PER_USER]] = True
+    return over
+
+
+def _pass_two(opts, spills, id_h, user_h, columns, result: Prepared, rejects: _RejectSink, out_base, s3,
+              write_options, progress):
+    superseded = superseded_mask(id_h) if len(id_h) else np.zeros(0, bool)
+    over = _user_overflow(user_h, ~superseded)
+    result.rows_superseded = int(superseded.sum())
+    writer = _PartWriter(out_base, opts.fmt, columns, opts.max_part_bytes, s3, write_options, result)
+    offset = 0
+    try:
+        for path in spills:
+            frame = feather.read_table(path).to_pandas()
+            n = len(frame)
+            sup, ovf = superseded[offset:offset + n], over[offset:offset + n]
+            offset += n
+            if ovf.any():
+                rows = frame[ovf]
+                reason = f"User.UserId has more than {cat.MAX_ENDPOINTS_PER_USER} endpoints in this input"
+                rejects.add(rows, pd.Series([[reason]] * len(rows), index=rows.index, dtype=object))
+            keep = frame[~sup & ~ovf]
+            result.rows_valid += len(keep)
+            if len(keep):
+                writer.write(keep)
+            if progress:
+                progress("stage", result.rows_valid)
+    except BaseException as exc:
+        writer.abort(exc)
+        raise
+    writer.close()
+
+
+class _PartWriter:
+    """Writes rows into parts of at most ``max_bytes`` each, one part per import job."""
+
+    def __init__(self, out_base, fmt, columns, max_bytes, s3, write_options, result: Prepared):
+        self.out_base, self.fmt, self.columns, self.max_bytes = out_base, fmt, columns, max_bytes
+        self.s3, self.write_options, self.result = s3, write_options, result
+        self.header = encode_header(columns, fmt)
+        if len(self.header) >= max_bytes:
+            raise ConfigError(f"the header alone is larger than the part limit of {max_bytes} bytes")
+        self._cm = self._fh = None
+        self._part: StagedPart | None = None
+
+    def _open(self):
+        n = len(self.result.parts) + 1
+        uri = s3io.join(self.out_base, "import", f"part-{n:05d}{EXTENSIONS[self.fmt]}")
+        self._cm = s3io.open_write(uri, s3=self.s3, options=self.write_options)
+        self._fh = self._cm.__enter__()
+        self._fh.write(self.header)
+        self._part = StagedPart(uri=uri, rows=0, bytes=len(self.header))
+
+    def _finish(self):
+        if self._cm is not None:
+            self._cm.__exit__(None, None, None)
+            self.result.parts.append(self._part)
+            self._cm = self._fh = self._part = None
+
+    def write(self, frame: pd.DataFrame) -> None:
+        # encode in slices so a part can be cut close to the limit without a huge buffer
+        step = max(1, min(len(frame), 50_000))
+        for start in range(0, len(frame), step):
+            piece = frame.iloc[start:start + step]
+            data = encode_rows(piece, self.columns, self.fmt)
+            if self._part is not None and self._part.bytes + len(data) > self.max_bytes:
+                if len(piece) > 1:
+                    half = len(piece) // 2
+                    self.write(piece.iloc[:half])
+                    self.write(piece.iloc[half:])
+                    continue
+                self._finish()
+            if self._part is None:
+                self._open()
+                if self._part.bytes + len(data) > self.max_bytes and len(piece) > 1:
+                    half = len(piece) // 2
+                    self.write(piece.iloc[:half])
+                    self.write(piece.iloc[half:])
+                    continue
+            self._fh.write(data)
+            self._part.bytes += len(data)
+            self._part.rows += len(piece)
+
+    def close(self):
+        self._finish()
+
+    def abort(self, exc: BaseException):
+        if self._cm is not None:
+            self._cm.__exit__(type(exc), exc, exc.__traceback__)
+            self._cm = None
