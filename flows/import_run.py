@@ -131,12 +131,13 @@ def import_part(target: Target, opts: ImportOptions, part: StagedPart, run_id: s
 
 
 def _create_once(target: Target, opts: ImportOptions, part: StagedPart, run_id: str, attempts: int = 4) -> JobSnapshot:
-    """CreateImportJob; after a transient failure, look for a job already created for this part first."""
+    """CreateImportJob, unless a job for this exact staged file exists already (a re-run of the same
+    input, or a create that succeeded although its answer was lost): that job is reused (not with force)."""
     delay = 1.0
     for attempt in range(attempts):
-        if attempt:
+        if attempt or not opts.force:
             existing = find_import_job(target.clients.pinpoint, target.application_id, part.uri)
-            if existing is not None:
+            if existing is not None and existing.state != "failed":
                 return existing
         try:
             return create_import_job(

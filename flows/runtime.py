@@ -71,7 +71,7 @@ class ConsoleRuntime(Runtime):
 
     def log(self, message: str) -> None:
         if not self.quiet:
-            self._progress.console.print(scrub(message), highlight=False)
+            self._progress.console.print(scrub(message), highlight=False, markup=False, soft_wrap=True)
 
     def progress(self, stage: str, rows: int) -> None:
         label = {"read": "reading + validating", "stage": "writing import files"}.get(stage, stage)

@@ -69,7 +69,19 @@ def make_clients(*, region: str | None = None, credentials_block: str | None = N
 
 
 def aws_target_configured() -> bool:
-    """True when the environment names an AWS target: an endpoint URL or resolvable credentials."""
-    if any(os.environ.get(v) for v in ENDPOINT_VARS):
+    """True when the environment names an AWS target: an endpoint URL, an application id or credentials.
+
+    Only the environment, profiles and credential files are consulted: this check never calls the
+    instance metadata service (a run that wants instance credentials names its application id).
+    """
+    if any(os.environ.get(v) for v in (*ENDPOINT_VARS, "PINPOINT_APPLICATION_ID")):
         return True
-    return boto3.session.Session().get_credentials() is not None
+    saved = os.environ.get("AWS_EC2_METADATA_DISABLED")
+    os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
+    try:
+        return boto3.session.Session().get_credentials() is not None
+    finally:
+        if saved is None:
+            os.environ.pop("AWS_EC2_METADATA_DISABLED", None)
+        else:
+            os.environ["AWS_EC2_METADATA_DISABLED"] = saved

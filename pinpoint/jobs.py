@@ -154,7 +154,8 @@ def poll_job(pinpoint, application_id: str, job_id: str, kind: JobKind, *, polic
                 return snap
         if time.monotonic() + delay > deadline:
             where = f"last status {last.pinpoint_status}" if last else "no status read"
-            resume = f"; resume with: pinpoint-etl import --resume {run_id}" if run_id and kind == "import" else ""
+            resume = (f"; re-run the same command to resume polling it (run {run_id} reuses the job)"
+                      if run_id and kind == "import" else "")
             raise JobTimeoutError(f"{kind} job did not finish within {policy.timeout:g} s ({where}){resume}",
                                   run_id=run_id, job_id=job_id)
         sleep(delay)

@@ -97,7 +97,7 @@ class ImportEndpoint(pa.DataFrameModel):
     def _timezone(cls, s: Series[str]) -> Series[bool]:
         return v.is_timezone(s)
 
-    @pa.check(_METRIC_RE, regex=True, name="metric", error="metric value is not a finite number")
+    @pa.check(_METRIC_RE, name="metric", error="metric value is not a finite number")
     def _metric(cls, s: Series[str]) -> Series[bool]:
         return v.is_number(s)
 

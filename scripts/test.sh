@@ -3,6 +3,6 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/setup.sh
-export DO_NOT_TRACK=1 PREFECT_SERVER_ANALYTICS_ENABLED=false
+export DO_NOT_TRACK=1 PREFECT_SERVER_ANALYTICS_ENABLED=false AWS_EC2_METADATA_DISABLED=true
 export PREFECT_HOME="${PREFECT_HOME:-$(mktemp -d)}"
 exec .venv/bin/python -m pytest "$@"

@@ -14,7 +14,9 @@ os.environ.setdefault("PREFECT_HOME", _PREFECT_HOME)
 os.environ["DO_NOT_TRACK"] = "1"
 os.environ["PREFECT_SERVER_ANALYTICS_ENABLED"] = "false"
 os.environ.setdefault("PREFECT_LOGGING_LEVEL", "INFO")
-# Never reach real AWS from tests, whatever the developer's shell holds.
+# Never call the instance metadata service (a non-loopback address) and never reach real AWS from
+# tests, whatever the developer's shell holds.
+os.environ["AWS_EC2_METADATA_DISABLED"] = "true"
 for _var in ("AWS_PROFILE", "AWS_SESSION_TOKEN", "AWS_SECURITY_TOKEN"):
     os.environ.pop(_var, None)
 

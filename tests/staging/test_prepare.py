@@ -1,0 +1,100 @@
+"""Two-pass staging into a local folder: books, dedupe, per-user limit, parts, rejects, file format."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+import pytest
+
+from core.errors import ColumnError
+from sources.options import ReadOptions
+from staging.prepare import StageOptions, prepare
+from tests.flows.helpers import good_rows, write_csv
+
+
+def _stage(tmp_path, *paths, **kw):
+    opts = StageOptions(sources=[str(p) for p in paths], read=ReadOptions(chunk_rows=kw.pop("chunk_rows", 100_000)),
+                        **kw)
+    return prepare(opts, run_id="r-test", out_base=str(tmp_path / "out"))
+
+
+def _rows(part_uri: str) -> list[list[str]]:
+    with open(part_uri, newline="", encoding="utf-8") as fh:
+        return list(csv.reader(fh))
+
+
+def test_books_balance_and_staged_file_is_import_ready(tmp_path):
+    rows = good_rows(10) + [["bad-1", "SMS", "+1 000", "US", "", "", "", "", ""],
+                            ["bad-2", "EMAIL", "no-domain", "Atlantis", "Mars/Olympus", "", "", "", "NaN"]]
+    p = _stage(tmp_path, write_csv(tmp_path / "in.csv", rows))
+    assert (p.rows_read, p.rows_valid, p.rows_rejected, p.rows_superseded) == (12, 10, 2, 0)
+    (part,) = p.parts
+    staged = _rows(part.uri)
+    assert staged[0][:3] == ["Id", "ChannelType", "Address"]
+    assert staged[0].count("Attributes.Interests") == 2
+    assert len(staged) == 11 and part.rows == 10 and part.bytes == Path(part.uri).stat().st_size
+    raw = Path(part.uri).read_bytes()
+    assert not raw.startswith(b"\xef\xbb\xbf") and b"\r" not in raw and b"\t" not in raw
+    by_id = {r[0]: dict(zip(staged[0], r)) for r in staged[1:]}
+    assert by_id["sms-1"]["Address"] == "+12065550101" and by_id["sms-1"]["Location.Country"] == "US"
+    rejects = [json.loads(x) for x in Path(p.rejects_uri).read_text().splitlines()]
+    assert [r["row"] for r in rejects] == [11, 12]
+    second = rejects[1]
+    assert len(second["reasons"]) >= 4  # email, country, timezone, metric: every reason, not the first
+    assert second["values"]["Location.Country"] == "Atlantis"  # original values are kept
+    manifest = json.loads((tmp_path / "out" / "manifest.json").read_text())
+    assert manifest["rows_read"] == 12 and manifest["staged"][0]["rows"] == 10
+
+
+def test_last_occurrence_of_an_id_wins_across_chunks_and_files(tmp_path):
+    a = write_csv(tmp_path / "a.csv", good_rows(3000))
+    later = good_rows(2)
+    later[1][4] = "Europe/Paris"  # sms-1 again, with a new time zone
+    b = write_csv(tmp_path / "b.csv", later)
+    p = _stage(tmp_path, a, b, chunk_rows=1000)
+    assert p.rows_read == 3002 and p.rows_superseded == 2 and p.rows_valid == 3000
+    staged = _rows(p.parts[0].uri)
+    header = staged[0]
+    sms1 = [dict(zip(header, r)) for r in staged[1:] if r[0] == "sms-1"]
+    assert len(sms1) == 1 and sms1[0]["Demographic.Timezone"] == "Europe/Paris"
+
+
+def test_sixteenth_endpoint_of_a_user_is_rejected(tmp_path):
+    rows = [[f"e{i}", "EMAIL", f"u{i}@example.com", "US", "", "same-user", "", "", ""] for i in range(17)]
+    p = _stage(tmp_path, write_csv(tmp_path / "in.csv", rows))
+    assert (p.rows_valid, p.rows_rejected) == (15, 2)
+    rejects = [json.loads(x) for x in Path(p.rejects_uri).read_text().splitlines()]
+    assert [r["row"] for r in rejects] == [16, 17] and "more than 15 endpoints" in rejects[0]["reasons"][0]
+
+
+def test_parts_respect_the_size_limit_and_keep_every_row(tmp_path):
+    p = _stage(tmp_path, write_csv(tmp_path / "in.csv", good_rows(200)), max_part_bytes=4096)
+    assert len(p.parts) > 3
+    assert all(part.bytes <= 4096 and Path(part.uri).stat().st_size == part.bytes for part in p.parts)
+    assert sum(part.rows for part in p.parts) == 200 == sum(len(_rows(x.uri)) - 1 for x in p.parts)
+
+
+def test_ndjson_staging_nests_objects_and_arrays(tmp_path):
+    p = _stage(tmp_path, write_csv(tmp_path / "in.csv", good_rows(2)), fmt="JSON")
+    lines = [json.loads(x) for x in Path(p.parts[0].uri).read_text().splitlines()]
+    first = lines[0]
+    assert first["Location"]["Country"] == "DE" and first["Attributes"]["Interests"] == ["Travel"]
+    assert first["Metrics"]["sessions"] == 1.5 and first["User"]["UserId"] == "u0"
+
+
+def test_too_many_custom_attributes_fail_before_anything_is_written(tmp_path):
+    header = ["Id", "ChannelType", "Address"] + [f"Attributes.a{i}" for i in range(251)]
+    src = write_csv(tmp_path / "in.csv", [["x", "EMAIL", "x@example.com"] + ["v"] * 251], header=header)
+    with pytest.raises(ColumnError, match="251 custom attributes"):
+        _stage(tmp_path, src)
+    assert not (tmp_path / "out").exists() or not any((tmp_path / "out").rglob("*.csv"))
+
+
+def test_attribute_name_over_50_characters_is_a_column_error(tmp_path):
+    name = "Attributes." + "n" * 51
+    src = write_csv(tmp_path / "in.csv", [["x", "EMAIL", "x@example.com", "v"]],
+                    header=["Id", "ChannelType", "Address", name])
+    with pytest.raises(ColumnError, match="longer than 50 characters"):
+        _stage(tmp_path, src)
