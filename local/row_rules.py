@@ -1,0 +1,296 @@
+"""Endpoint definition rules shared by import jobs and the endpoint APIs.
+
+Turns a CSV row or an NDJSON object into a nested endpoint record (the ``EndpointRequest``
+shape) and checks the documented per-endpoint rules. A broken rule raises :class:`RowError`
+whose text ends up in ``ImportJobResponse.Failures`` or in a 400 ``BadRequestException``.
+
+Choices where the documentation is silent (also listed in ``local/__init__.py``):
+
+* Import fields are the UG-import "Supported attributes" table, matched case-sensitively,
+  plus ``EffectiveDate`` (listed there). ``EndpointStatus`` is refused in import files (UG-import
+  calls it unsupported for imports); the APIs accept it.
+* An empty CSV cell means "no value given": the field is left out, nothing is cleared.
+* A CSV value containing CR, LF or TAB fails its row (UG-import: files can't contain them).
+* A JSON custom attribute must be an array of strings, a metric a JSON number.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from schemas.catalogue import (
+    CHANNEL_TYPES,
+    MAX_ATTRIBUTE_NAME,
+    MAX_ATTRIBUTE_VALUE,
+    MAX_ENDPOINT_BYTES,
+    MAX_VALUES_PER_ATTRIBUTE,
+    OPT_OUT_VALUES,
+    SCALAR_FIELDS,
+)
+
+ENDPOINT_STATUSES = ("ACTIVE", "INACTIVE")
+IMPORT_SCALARS = frozenset((*SCALAR_FIELDS, "EffectiveDate"))
+TOP_STRINGS = ("Id", "ChannelType", "Address", "OptOut", "RequestId", "EffectiveDate", "EndpointStatus")
+NESTED_FIELDS = {
+    "Location": {"City": str, "Country": str, "Latitude": float, "Longitude": float,
+                 "PostalCode": str, "Region": str},
+    "Demographic": {"AppVersion": str, "Locale": str, "Make": str, "Model": str,
+                    "ModelVersion": str, "Platform": str, "PlatformVersion": str, "Timezone": str},
+}
+MULTI_VALUE_PREFIXES = ("Attributes.", "User.UserAttributes.")
+METRIC_PREFIX = "Metrics."
+# DG-16th: a 16th endpoint of these types makes the user's oldest endpoint of these types INACTIVE.
+AUTO_INACTIVATE_CHANNELS = frozenset({"ADM", "GCM", "APNS", "APNS_VOIP", "APNS_VOIP_SANDBOX", "BAIDU"})
+BAD_VALUE_CHARS = ("\r", "\n", "\t")
+
+
+class RowError(ValueError):
+    """One endpoint definition breaks a rule; the message says which."""
+
+
+# --------------------------------------------------------------------------- CSV
+
+def header_problem(headers: list[str]) -> str | None:
+    """Why a CSV header can't be imported (the whole file fails), or None."""
+    if not headers or all(not h for h in headers):
+        return "the file has no header row"
+    seen: set[str] = set()
+    for name in headers:
+        if not _is_import_column(name):
+            return (f"unknown column {name!r} in the header: not a Pinpoint import attribute "
+                    "(names are case-sensitive, e.g. Location.Country, Attributes.<name>)")
+        if name in seen and not name.startswith(MULTI_VALUE_PREFIXES):
+            return f"column {name!r} appears more than once (only Attributes.* and User.UserAttributes.* may repeat)"
+        seen.add(name)
+    return None
+
+
+def _is_import_column(name: str) -> bool:
+    if name in IMPORT_SCALARS:
+        return True
+    for prefix in (*MULTI_VALUE_PREFIXES, METRIC_PREFIX):
+        if name.startswith(prefix) and len(name) > len(prefix):
+            return True
+    return False
+
+
+def csv_row_to_record(headers: list[str], cells: list[str]) -> dict[str, Any]:
+    """The nested record of one CSV data row (header already checked)."""
+    if len(cells) != len(headers):
+        raise RowError(f"the row has {len(cells)} fields but the header has {len(headers)}")
+    rec: dict[str, Any] = {}
+    for name, value in zip(headers, cells):
+        if value == "":
+            continue
+        if any(ch in value for ch in BAD_VALUE_CHARS):
+            raise RowError(f"the value of {name} contains a line break or tab")
+        if name.startswith("Attributes."):
+            rec.setdefault("Attributes", {}).setdefault(name[len("Attributes."):], []).append(value)
+        elif name.startswith("User.UserAttributes."):
+            attrs = rec.setdefault("User", {}).setdefault("UserAttributes", {})
+            attrs.setdefault(name[len("User.UserAttributes."):], []).append(value)
+        elif name.startswith(METRIC_PREFIX):
+            rec.setdefault("Metrics", {})[name[len(METRIC_PREFIX):]] = _number(name, value)
+        elif "." in name:
+            group, field = name.split(".", 1)
+            kind = NESTED_FIELDS.get(group, {}).get(field, str)
+            rec.setdefault(group, {})[field] = _number(name, value) if kind is float else value
+        else:
+            rec[name] = value
+    return rec
+
+
+def _number(name: str, value: str) -> float:
+    try:
+        number = float(value)
+    except ValueError:
+        raise RowError(f"{name} value {value!r} is not a number") from None
+    if not math.isfinite(number):
+        raise RowError(f"{name} value {value!r} is not a finite number")
+    return number
+
+
+# --------------------------------------------------------------------------- JSON / API records
+
+def check_record(obj: Any, *, for_import: bool) -> dict[str, Any]:
+    """Check the structure and the per-endpoint rules of a record; return a clean copy.
+
+    ``for_import`` refuses fields that are not import attributes (``EndpointStatus``, unknown
+    keys); the API path ignores unknown keys, as JSON APIs usually do.
+    """
+    if not isinstance(obj, dict):
+        raise RowError("expected a JSON object describing one endpoint")
+    rec: dict[str, Any] = {}
+    for key, value in obj.items():
+        if key in TOP_STRINGS:
+            if key == "EndpointStatus" and for_import:
+                raise RowError("EndpointStatus is not supported in import files")
+            if value is None:
+                continue
+            if not isinstance(value, str):
+                raise RowError(f"{key} must be a string")
+            rec[key] = value
+        elif key in NESTED_FIELDS:
+            rec[key] = _check_nested(key, value, for_import)
+        elif key == "Attributes":
+            rec[key] = _check_multi("Attributes", value)
+        elif key == "Metrics":
+            rec[key] = _check_metrics(value)
+        elif key == "User":
+            rec[key] = _check_user(value, for_import)
+        elif for_import:
+            raise RowError(f"unknown field {key!r}: not a Pinpoint import attribute")
+    _check_enums(rec)
+    return rec
+
+
+def _check_nested(group: str, value: Any, for_import: bool) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RowError(f"{group} must be an object")
+    out: dict[str, Any] = {}
+    for field, item in value.items():
+        kind = NESTED_FIELDS[group].get(field)
+        if kind is None:
+            if for_import:
+                raise RowError(f"unknown field '{group}.{field}': not a Pinpoint import attribute")
+            continue
+        if item is None:
+            continue
+        if kind is float:
+            if isinstance(item, bool) or not isinstance(item, int | float) or not math.isfinite(item):
+                raise RowError(f"{group}.{field} value {item!r} is not a number")
+            out[field] = float(item)
+        else:
+            if not isinstance(item, str):
+                raise RowError(f"{group}.{field} must be a string")
+            out[field] = item
+    return out
+
+
+def _check_name(label: str, name: Any) -> None:
+    if not isinstance(name, str) or not name:
+        raise RowError(f"{label} has an empty attribute name")
+    if len(name) > MAX_ATTRIBUTE_NAME:
+        raise RowError(f"attribute name '{label}.{name}' is {len(name)} characters long; "
+                       f"the limit is {MAX_ATTRIBUTE_NAME}")
+
+
+def _check_multi(label: str, value: Any) -> dict[str, list[str]]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RowError(f"{label} must be an object of attribute name -> array of strings")
+    out: dict[str, list[str]] = {}
+    for name, values in value.items():
+        _check_name(label, name)
+        if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+            raise RowError(f"{label}.{name} must be an array of strings")
+        if len(values) > MAX_VALUES_PER_ATTRIBUTE:
+            raise RowError(f"{label}.{name} has {len(values)} values; the limit is "
+                           f"{MAX_VALUES_PER_ATTRIBUTE} values per attribute")
+        for item in values:
+            if len(item) > MAX_ATTRIBUTE_VALUE:
+                raise RowError(f"a value of {label}.{name} is {len(item)} characters long; "
+                               f"the limit is {MAX_ATTRIBUTE_VALUE}")
+        out[name] = list(values)
+    return out
+
+
+def _check_metrics(value: Any) -> dict[str, float]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RowError("Metrics must be an object of metric name -> number")
+    out: dict[str, float] = {}
+    for name, item in value.items():
+        _check_name("Metrics", name)
+        if isinstance(item, bool) or not isinstance(item, int | float) or not math.isfinite(item):
+            raise RowError(f"Metrics.{name} value {item!r} is not a number")
+        out[name] = float(item)
+    return out
+
+
+def _check_user(value: Any, for_import: bool) -> dict[str, Any]:
+    if value is None:
+        return {}
+    if not isinstance(value, dict):
+        raise RowError("User must be an object")
+    out: dict[str, Any] = {}
+    for key, item in value.items():
+        if key == "UserId":
+            if item is None:
+                continue
+            if not isinstance(item, str):
+                raise RowError("User.UserId must be a string")
+            out["UserId"] = item
+        elif key == "UserAttributes":
+            out["UserAttributes"] = _check_multi("User.UserAttributes", item)
+        elif for_import:
+            raise RowError(f"unknown field 'User.{key}': not a Pinpoint import attribute")
+    return out
+
+
+def _check_enums(rec: dict[str, Any]) -> None:
+    channel = rec.get("ChannelType")
+    if channel is not None and channel not in CHANNEL_TYPES:
+        raise RowError(f"ChannelType {channel!r} is not valid; valid values: {', '.join(CHANNEL_TYPES)}")
+    opt_out = rec.get("OptOut")
+    if opt_out is not None and opt_out not in OPT_OUT_VALUES:
+        raise RowError(f"OptOut {opt_out!r} is not valid; valid values: ALL, NONE")
+    status = rec.get("EndpointStatus")
+    if status is not None and status not in ENDPOINT_STATUSES:
+        raise RowError(f"EndpointStatus {status!r} is not valid; valid values: ACTIVE, INACTIVE")
+
+
+# --------------------------------------------------------------------------- whole-endpoint rules
+
+def custom_attribute_names(rec: dict[str, Any]) -> set[tuple[str, str]]:
+    """(family, name) of every custom attribute a record sets; families share the 250 budget."""
+    names = {("Attributes", n) for n in rec.get("Attributes", {})}
+    names |= {("Metrics", n) for n in rec.get("Metrics", {})}
+    names |= {("UserAttributes", n) for n in rec.get("User", {}).get("UserAttributes", {})}
+    return names
+
+
+def endpoint_size(endpoint: dict[str, Any]) -> int:
+    """Bytes of the endpoint as compact UTF-8 JSON (what the 15 KB limit is measured on)."""
+    return len(json.dumps(endpoint, separators=(",", ":"), ensure_ascii=False).encode("utf-8"))
+
+
+def check_size(endpoint: dict[str, Any]) -> None:
+    size = endpoint_size(endpoint)
+    if size > MAX_ENDPOINT_BYTES:
+        raise RowError(f"the endpoint is {size} bytes; the maximum endpoint size is 15 KB "
+                       f"({MAX_ENDPOINT_BYTES} bytes)")
+
+
+def merge_record(existing: dict[str, Any] | None, rec: dict[str, Any]) -> dict[str, Any]:
+    """An update applied to an endpoint: listed fields and custom attributes overwrite, the rest stays.
+
+    An attribute given an empty array is removed.
+    """
+    out = json.loads(json.dumps(existing)) if existing else {}
+    for key in TOP_STRINGS:
+        if key in rec:
+            out[key] = rec[key]
+    for group in NESTED_FIELDS:
+        if group in rec:
+            out.setdefault(group, {}).update(rec[group])
+    for family in ("Attributes", "Metrics"):
+        if family in rec:
+            out.setdefault(family, {}).update(rec[family])
+    if "User" in rec:
+        user = out.setdefault("User", {})
+        if "UserId" in rec["User"]:
+            user["UserId"] = rec["User"]["UserId"]
+        if "UserAttributes" in rec["User"]:
+            user.setdefault("UserAttributes", {}).update(rec["User"]["UserAttributes"])
+    for container in (out.get("Attributes"), out.get("User", {}).get("UserAttributes")):
+        if container:
+            for name in [n for n, v in container.items() if v == []]:
+                del container[name]
+    return out

@@ -1,0 +1,287 @@
+"""CSV sources: a fast streaming pass with pyarrow, and a slow exact pass only to explain a failure.
+
+Fast pass: the header record is read in Python (so repeated names can become slot columns and a
+BOM is dropped), then ``pyarrow.csv.open_csv`` streams the rest in 1 MiB blocks, every column as
+text, quoted newlines allowed. Other encodings are transcoded to UTF-8 on the way in.
+
+Rules (RFC 4180 plus):
+
+* ``_row`` is the n-th record after the header: quoted newlines do not shift it; blank lines are
+  skipped and not counted;
+* an empty cell (quoted or not) is missing (NA); header names are stripped of surrounding blanks;
+* a header with no data rows is not an error: no chunk is yielded (the pipeline reports 0 rows);
+* a quote inside an unquoted field (``5" screen``) is kept as a character, as Python's csv and
+  pyarrow both do;
+* failures: an empty file, an empty header name, a ragged row, undecodable bytes, an unterminated
+  quoted field or a quoted field followed by other characters. When pyarrow fails (it reports no row
+  numbers), or the quote count at the end is odd, the file is read again with Python's strict
+  ``csv`` module to name the first bad row (and field) exactly.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+
+import pyarrow as pa
+import pyarrow.csv as pacsv
+
+from core.errors import SourceError
+from core.masking import scrub
+from schemas.catalogue import META_COLS, slot_name
+from sources.frames import to_frame
+from sources.options import ReadOptions
+from sources.streams import (
+    ESCAPE_ERRORS,
+    SourceStream,
+    bad_byte,
+    decode_error,
+    display_name,
+    open_binary,
+    translate,
+)
+
+BLOCK_SIZE = 1 << 20          # pyarrow block: bounds memory; a quoted field longer than this is an error
+HEADER_LIMIT = 1 << 20        # a header record longer than this is an unterminated quote
+_BOM = b"\xef\xbb\xbf"
+_RAGGED = re.compile(r"Expected (\d+) columns, got (\d+)")
+_CSV_ERRORS = {
+    "unexpected end of data": "unterminated quoted field (file ends inside quotes)",
+    "expected after": "stray quote: a quoted field must end at a delimiter or line end",
+    "field larger than field limit": "field longer than {limit} characters: unterminated quoted field?",
+    "new-line character seen in unquoted field": "bare carriage return inside an unquoted field",
+}
+
+
+def read_csv_header(uri: str, options: ReadOptions, transport_params: dict | None = None) -> list[str]:
+    """The source's column names, repeated names turned into slot names (``X``, ``X#2``)."""
+    stream = _open(uri, options, transport_params)
+    try:
+        return _read_header(stream, uri, options, transport_params)
+    finally:
+        stream.close()
+
+
+def read_csv_chunks(uri: str, options: ReadOptions, transport_params: dict | None = None) -> Iterator:
+    """Yield DataFrames of at most ``options.chunk_rows`` rows (see module docstring)."""
+    delimiter = options.delimiter
+    source = display_name(uri)
+    stream = _open(uri, options, transport_params)
+    try:
+        columns = _read_header(stream, uri, options, transport_params)
+        if not _has_data(stream, uri, options):
+            return
+        explain = _Explainer(uri, options, transport_params)
+        stream.count_quotes = True
+        try:
+            reader = pacsv.open_csv(
+                stream,
+                read_options=pacsv.ReadOptions(column_names=columns, block_size=BLOCK_SIZE, use_threads=False),
+                parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
+                                                 escape_char=False, newlines_in_values=True, ignore_empty_lines=True),
+                convert_options=pacsv.ConvertOptions(column_types={c: pa.large_string() for c in columns},
+                                                     strings_can_be_null=True, quoted_strings_can_be_null=True,
+                                                     null_values=[""], check_utf8=True),
+            )
+        except Exception as exc:  # noqa: BLE001 - every failure becomes a SourceError
+            raise explain.failure(exc, stream, 0) from None
+        pending: list[pa.RecordBatch] = []
+        buffered = 0
+        done = 0  # rows yielded so far
+        while True:
+            try:
+                batch = reader.read_next_batch()
+            except StopIteration:
+                break
+            except Exception as exc:  # noqa: BLE001
+                raise explain.failure(exc, stream, done + buffered) from None
+            pending.append(batch)
+            buffered += batch.num_rows
+            # keep at least one row back: the last record is the one an unterminated quote swallows,
+            # and that can only be told once the stream has ended
+            while buffered > options.chunk_rows:
+                table = pa.Table.from_batches(pending)
+                yield to_frame(table.slice(0, options.chunk_rows), source, done + 1)
+                pending = table.slice(options.chunk_rows).to_batches()
+                buffered -= options.chunk_rows
+                done += options.chunk_rows
+        if stream.quotes % 2 and (err := explain.find()) is not None:
+            raise err
+        if buffered:
+            yield to_frame(pa.Table.from_batches(pending), source, done + 1)
+    finally:
+        stream.close()
+
+
+def _open(uri: str, options: ReadOptions, transport_params: dict | None) -> SourceStream:
+    return SourceStream(open_binary(uri, transport_params), None if options.is_utf8 else options.codec)
+
+
+def _has_data(stream: SourceStream, uri: str, options: ReadOptions) -> bool:
+    try:
+        first = stream.read(BLOCK_SIZE)
+    except OSError:
+        raise _stream_failure(stream, uri, options) from None
+    stream.unread(first)
+    return bool(first)
+
+
+def _stream_failure(stream: SourceStream, uri: str, options: ReadOptions, explain: _Explainer | None = None):
+    """The error behind a failed read of ``stream``: decoding errors are located by ``explain``."""
+    cause = stream.error
+    if isinstance(cause, UnicodeDecodeError) and explain is not None:
+        found = explain.find()
+        if found is not None:
+            return found
+    return translate(cause or OSError("read failed"), display_name(uri), options.codec)
+
+
+def _read_header(stream: SourceStream, uri: str, options: ReadOptions, transport_params: dict | None) -> list[str]:
+    """Read the header record from the front of ``stream`` (left at the first data byte); its columns."""
+    source = display_name(uri)
+    try:
+        raw = _header_bytes(stream, source)
+    except OSError:
+        raise _stream_failure(stream, uri, options, _Explainer(uri, options, transport_params)) from None
+    if raw is None:
+        raise SourceError("empty file (no header)", source=source)
+    text = raw.decode("utf-8", ESCAPE_ERRORS)
+    if (byte := bad_byte(text)) is not None:
+        raise decode_error(source, options.codec, byte, where=" in the header")
+    try:
+        names = next(csv.reader(io.StringIO(text, newline=""), delimiter=options.delimiter, strict=True))
+    except (csv.Error, StopIteration) as exc:
+        raise SourceError(f"malformed header: {exc}", source=source) from None
+    return header_columns(names, source)
+
+
+def _header_bytes(stream: SourceStream, source: str) -> bytes | None:
+    """Bytes of the first non-blank record (BOM and line end dropped), or None if there is none."""
+    buf = b""
+    start = i = 0
+    in_quotes = bom_checked = False
+    while True:
+        chunk = stream.read(1 << 16)
+        buf += chunk
+        if not bom_checked:
+            if len(buf) < len(_BOM) and chunk:
+                continue
+            buf, bom_checked = buf.removeprefix(_BOM), True
+        end = len(buf) if not chunk else len(buf) - 1  # keep a last CR until we know what follows
+        while i < end:
+            c = buf[i]
+            if c == 0x22:
+                in_quotes = not in_quotes
+            elif not in_quotes and (c == 0x0A or c == 0x0D):
+                stop = i + 2 if buf[i:i + 2] == b"\r\n" else i + 1
+                if i > start:
+                    stream.unread(buf[stop:])
+                    return buf[start:i]
+                start = i = stop  # a blank line before the header
+                continue
+            i += 1
+        if not chunk:
+            return buf[start:] if buf[start:].strip(b"\r\n") else None
+        if len(buf) - start > HEADER_LIMIT:
+            raise SourceError("header longer than 1 MiB: unterminated quoted field in the header?", source=source)
+
+
+def header_columns(names: list[str], source: str) -> list[str]:
+    """Strip header names, reject empty/reserved ones, and turn repeats into slot names."""
+    seen: dict[str, int] = {}
+    columns: list[str] = []
+    for position, raw in enumerate(names, start=1):
+        name = raw.strip().lstrip("\ufeff").strip()
+        if not name:
+            raise SourceError(f"empty column name in the header (column {position})", source=source)
+        if name in META_COLS:
+            raise SourceError(f"column name {name} is reserved (column {position})", source=source)
+        count = seen.get(name, 0)
+        seen[name] = count + 1
+        columns.append(slot_name(name, count))
+    if len(set(columns)) != len(columns):
+        dup = next(c for c in columns if columns.count(c) > 1)
+        raise SourceError(f"column {dup} appears twice once repeated names become slots", source=source)
+    return columns
+
+
+class _Explainer:
+    """The slow exact pass: read the file again with Python's strict csv and name the first bad row."""
+
+    def __init__(self, uri: str, options: ReadOptions, transport_params: dict | None):
+        self.uri, self.options, self.transport_params = uri, options, transport_params
+        self.source = display_name(uri)
+
+    def failure(self, exc: BaseException, stream: SourceStream, rows_before: int) -> Exception:
+        """The error to raise for a failure of the fast pass after ``rows_before`` good rows."""
+        if stream.error is not None:
+            return _stream_failure(stream, self.uri, self.options, self)
+        if isinstance(exc, pa.ArrowInvalid) and (found := self.find()) is not None:
+            return found
+        if not isinstance(exc, pa.ArrowException):
+            return translate(exc, self.source, self.options.codec)
+        m = _RAGGED.search(str(exc))
+        detail = f"expected {m.group(1)} fields, found {m.group(2)}" if m else _arrow_detail(exc)
+        return SourceError(f"unreadable CSV after row {rows_before}: {detail}", source=self.source)
+
+    def find(self) -> SourceError | None:
+        """The first problem in the file, or None if the strict pass finds nothing wrong."""
+        try:
+            raw = open_binary(self.uri, self.transport_params)
+        except Exception as exc:  # noqa: BLE001
+            return translate(exc, self.source, self.options.codec)
+        text = io.TextIOWrapper(raw, encoding=self.options.text_codec, errors=ESCAPE_ERRORS, newline="")
+        reader = csv.reader(text, delimiter=self.options.delimiter, quotechar='"', doublequote=True, strict=True)
+        row = 0
+        columns: list[str] | None = None
+        try:
+            while True:
+                start_line = reader.line_num + 1
+                try:
+                    record = next(reader)
+                except StopIteration:
+                    return None
+                except csv.Error as exc:
+                    return self._csv_error(exc, None if columns is None else row + 1, start_line)
+                if not record:
+                    continue
+                if columns is None:
+                    if (byte := bad_byte("".join(record))) is not None:
+                        return decode_error(self.source, self.options.codec, byte, where=" in the header")
+                    columns = header_columns(record, self.source)
+                    continue
+                row += 1
+                for i, value in enumerate(record):
+                    if (byte := bad_byte(value)) is not None:
+                        field = columns[i] if i < len(columns) else None
+                        return decode_error(self.source, self.options.codec, byte, row=row, field=field)
+                if len(record) != len(columns):
+                    return SourceError(f"expected {len(columns)} fields, found {len(record)}",
+                                       source=self.source, row=row)
+        except Exception as exc:  # noqa: BLE001 - header or I/O failures of the second pass
+            return translate(exc, self.source, self.options.codec)
+        finally:
+            text.close()
+
+    def _csv_error(self, exc: csv.Error, row: int | None, line: int) -> SourceError:
+        text = str(exc)
+        for key, message in _CSV_ERRORS.items():
+            if key in text:
+                detail = message.format(limit=csv.field_size_limit())
+                break
+        else:
+            detail = f"malformed CSV: {scrub(text)[:120]}"
+        where = "the header" if row is None else f"the record starting on line {line}"
+        return SourceError(f"{detail} ({where})", source=self.source, row=row)
+
+
+def _arrow_detail(exc: BaseException) -> str:
+    """pyarrow's message without the offending row's text (which may hold personal data)."""
+    first = (str(exc).splitlines() or [type(exc).__name__])[0]
+    if "straddling object" in first:
+        return f"a quoted field longer than {BLOCK_SIZE >> 20} MiB (unterminated quote?)"
+    if "parse error" in first:
+        return "CSV parse error"
+    return scrub(first)[:160]

@@ -1,0 +1,60 @@
+"""How a source is read: delimiter, encoding, format and chunk size."""
+
+from __future__ import annotations
+
+import codecs
+from dataclasses import dataclass
+from typing import Literal
+
+from core.errors import ConfigError
+
+Format = Literal["auto", "csv", "json", "ndjson"]
+FORMATS: tuple[str, ...] = ("auto", "csv", "json", "ndjson")
+_DELIMITER_ALIASES = {"\\t": "\t", "tab": "\t", "TAB": "\t"}
+
+
+@dataclass(frozen=True)
+class ReadOptions:
+    """Options for one source (or all of them).
+
+    ``delimiter``: one character; ``"\\t"`` / ``"tab"`` are accepted for a tab. A ``.tsv`` file read
+    with the default ``","`` uses a tab. ``encoding``: any Python codec name; ``utf-8`` also accepts
+    a BOM. ``format``: ``auto`` picks by extension (after stripping ``.gz``/``.bz2``/``.zst``):
+    ``.csv``/``.tsv``/``.txt`` → csv, ``.json`` → a JSON array or NDJSON (sniffed from the first
+    character), ``.ndjson``/``.jsonl`` → ndjson; ``json`` sniffs the same way. ``chunk_rows``: rows
+    per DataFrame yielded by ``read_chunks``. Bad values raise ``ConfigError``.
+    """
+
+    delimiter: str = ","
+    encoding: str = "utf-8"
+    format: Format = "auto"
+    chunk_rows: int = 100_000
+
+    def __post_init__(self) -> None:
+        delimiter = _DELIMITER_ALIASES.get(self.delimiter, self.delimiter)
+        if len(delimiter) != 1 or delimiter in '"\r\n':
+            raise ConfigError(f"delimiter must be one character other than a quote or newline, got {self.delimiter!r}")
+        object.__setattr__(self, "delimiter", delimiter)
+        try:
+            codecs.lookup(self.encoding)
+        except (LookupError, TypeError):
+            raise ConfigError(f"unknown encoding {self.encoding!r}") from None
+        if self.format not in FORMATS:
+            raise ConfigError(f"format must be one of {', '.join(FORMATS)}, got {self.format!r}")
+        if not isinstance(self.chunk_rows, int) or isinstance(self.chunk_rows, bool) or self.chunk_rows < 1:
+            raise ConfigError(f"chunk_rows must be a positive integer, got {self.chunk_rows!r}")
+
+    @property
+    def codec(self) -> str:
+        """Normalised codec name (``utf-8``, ``utf-8-sig``, ``iso8859-1``, ``utf-16``…)."""
+        return codecs.lookup(self.encoding).name
+
+    @property
+    def is_utf8(self) -> bool:
+        """True when the bytes are UTF-8 (with or without BOM) and need no transcoding."""
+        return self.codec in ("utf-8", "utf-8-sig")
+
+    @property
+    def text_codec(self) -> str:
+        """The codec to decode text with: UTF-8 always tolerates (and drops) a leading BOM."""
+        return "utf-8-sig" if self.is_utf8 else self.codec

@@ -1,0 +1,91 @@
+"""The extract stage's entry points: a source's column names, and its records in chunks.
+
+Each chunk is a DataFrame of text columns (pandas ``str`` dtype; a missing value or empty CSV
+cell is NaN, so ``pd.isna`` is True) named as in the catalogue (dotted names, slot names ``X#2``
+for repeated CSV headers and JSON arrays), plus ``_source`` (categorical: the URI as given, see
+``streams.display_name``) and ``_row`` (int64: the 1-based record number after the CSV header,
+the NDJSON line number, or the JSON array element index). Memory is bounded by ``chunk_rows``,
+not by the file. Every failure is a ``PipelineError`` (``SourceError``, or ``TransientError``
+when a retry may help) with a one-line message naming the source and, where known, row and field.
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Iterator
+from dataclasses import replace
+
+import pandas as pd
+
+from core.errors import PipelineError, SourceError
+from schemas.catalogue import META_COLS
+from sources.csv_reader import read_csv_chunks, read_csv_header
+from sources.json_reader import read_json_chunks
+from sources.options import ReadOptions
+from sources.streams import display_name, split_compression, translate
+
+_BY_EXTENSION = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".json": "json", ".ndjson": "ndjson",
+                 ".jsonl": "ndjson"}
+
+
+def resolve(uri: str, options: ReadOptions) -> tuple[str, ReadOptions]:
+    """The format to read ``uri`` with (``csv``/``json``/``ndjson``) and the options to use.
+
+    A ``.tsv`` file read with the default comma delimiter is read with a tab.
+    """
+    name, _ = split_compression(uri)
+    ext = posixpath.splitext(name)[1].lower()
+    fmt = options.format
+    if fmt == "auto":
+        fmt = _BY_EXTENSION.get(ext)
+        if fmt is None:
+            shown = f"extension {ext}" if ext else "a file name without extension"
+            raise SourceError(f"cannot tell the format from {shown}: use .csv, .tsv, .json, .ndjson or .jsonl "
+                              "(optionally .gz/.bz2/.zst), or pass format=csv|json|ndjson", source=display_name(uri))
+    if fmt == "csv" and ext == ".tsv" and options.delimiter == ",":
+        options = replace(options, delimiter="\t")
+    return fmt, options
+
+
+def read_header(uri: str, options: ReadOptions, *, transport_params: dict | None = None) -> list[str]:
+    """The source's column names, to plan the column mapping before anything is uploaded.
+
+    CSV: the header, stripped, repeats turned into slot names. JSON/NDJSON: there is no header, so
+    this is the union of flattened names over the first chunk (``options.chunk_rows`` records);
+    names first seen later in the file are not included. An empty JSON array gives ``[]``.
+    """
+    fmt, options = resolve(uri, options)
+    try:
+        if fmt == "csv":
+            return read_csv_header(uri, options, transport_params)
+        chunks = read_json_chunks(uri, options, transport_params, ndjson=fmt == "ndjson")
+        try:
+            first = next(chunks, None)
+        finally:
+            chunks.close()
+        return [] if first is None else [c for c in first.columns if c not in META_COLS]
+    except PipelineError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - nothing but pipeline errors leaves the extract stage
+        raise translate(exc, display_name(uri), options.codec) from None
+
+
+def read_chunks(uri: str, options: ReadOptions, *, transport_params: dict | None = None) -> Iterator[pd.DataFrame]:
+    """Stream ``uri``'s records as DataFrames of at most ``options.chunk_rows`` rows (see module docstring).
+
+    ``transport_params`` go to ``smart_open.open`` (``{"client": s3_client}`` for s3://). A CSV
+    with a header and no rows, or an empty JSON array, yields no chunk at all.
+    """
+    fmt, options = resolve(uri, options)
+    if fmt == "csv":
+        chunks = read_csv_chunks(uri, options, transport_params)
+    else:
+        chunks = read_json_chunks(uri, options, transport_params, ndjson=fmt == "ndjson")
+    try:
+        yield from chunks
+    except PipelineError:
+        raise
+    except Exception as exc:  # noqa: BLE001 - nothing but pipeline errors leaves the extract stage
+        raise translate(exc, display_name(uri), options.codec) from None
+    finally:
+        chunks.close()

@@ -1,0 +1,151 @@
+"""JSON array and NDJSON sources: flattening, slots, scalar rendering, row numbers and errors."""
+
+from __future__ import annotations
+
+import json
+
+import pandas as pd
+import pytest
+
+from core.errors import SourceError
+from sources.flatten import flatten_record
+from sources.options import ReadOptions
+from sources.read import read_chunks, read_header
+from tests.sources.helpers import read_all, records
+
+ENDPOINT = {
+    "Id": "email-u0004", "ChannelType": "EMAIL", "Address": "wang.xiulan@example.com",
+    "Location": {"Country": "CN", "Latitude": 31.2, "Longitude": 121.5},
+    "Attributes": {"Interests": ["Music", "Travel", "Books"], "Tier": ["Gold"]},
+    "Metrics": {"sessions": 27, "cart_items": 1.0},
+    "User": {"UserId": "u0004", "UserAttributes": {"FirstName": ["Xiulan"]}},
+    "OptOut": None, "Flag": True,
+}
+FLAT = {
+    "Id": "email-u0004", "ChannelType": "EMAIL", "Address": "wang.xiulan@example.com",
+    "Location.Country": "CN", "Location.Latitude": "31.2", "Location.Longitude": "121.5",
+    "Attributes.Interests": "Music", "Attributes.Interests#2": "Travel", "Attributes.Interests#3": "Books",
+    "Attributes.Tier": "Gold", "Metrics.sessions": "27", "Metrics.cart_items": "1.0",
+    "User.UserId": "u0004", "User.UserAttributes.FirstName": "Xiulan", "Flag": "true",
+}
+
+
+def write(tmp_path, name, text: str | bytes):
+    path = tmp_path / name
+    path.write_bytes(text if isinstance(text, bytes) else text.encode("utf-8"))
+    return path
+
+
+def test_flatten_record_rules():
+    assert flatten_record(ENDPOINT) == {**FLAT, "OptOut": None}
+    nested = flatten_record({"A": {"x": [{"k": 1}, [1, 2], None, 12, 0.5, False]}, "E": {}, "L": []})
+    assert nested == {"A.x": '{"k":1}', "A.x#2": "[1,2]", "A.x#3": None, "A.x#4": "12", "A.x#5": "0.5",
+                      "A.x#6": "false"}
+
+
+def test_ndjson_flattened_with_line_numbers_counting_blank_lines(tmp_path):
+    lines = [json.dumps(ENDPOINT), "", "   ", json.dumps({"Id": "sms-1", "Location": {"Country": "US"}}), ""]
+    df = read_all(write(tmp_path, "e.ndjson", "\r\n".join(lines)))
+    assert records(df) == [FLAT, {"Id": "sms-1", "Location.Country": "US"}]
+    assert df["_row"].tolist() == [1, 4]
+    assert pd.isna(df["OptOut"]).all()
+    assert all(df[c].dtype == "str" for c in df.columns if not c.startswith("_"))
+
+
+def test_json_array_streamed_with_element_index(tmp_path):
+    body = "[\n" + ",\n".join(json.dumps({"Id": str(i), "Attributes": {"N": [str(i)] * (i % 3)}}) for i in range(1, 8)) + "\n]\n"
+    chunks = list(read_chunks(str(write(tmp_path, "a.json", body)), ReadOptions(chunk_rows=3)))
+    assert [len(c) for c in chunks] == [3, 3, 1]
+    df = pd.concat(chunks, ignore_index=True)
+    assert df["_row"].tolist() == list(range(1, 8))
+    assert df["Id"].tolist() == [str(i) for i in range(1, 8)]
+    assert df.loc[df["Id"] == "5", "Attributes.N#2"].item() == "5"
+
+
+def test_json_array_across_the_read_buffer(tmp_path, monkeypatch):
+    from sources import json_reader
+
+    monkeypatch.setattr(json_reader, "_READ", 7)  # elements and numbers cut at every buffer edge
+    items = [{"Id": f"id-{i}", "Metrics": {"v": 1234567 + i}, "n": 3.25} for i in range(40)]
+    df = read_all(write(tmp_path, "a.json", json.dumps(items, indent=1)), chunk_rows=9)
+    assert df["Metrics.v"].tolist() == [str(1234567 + i) for i in range(40)]
+    assert df["_row"].tolist() == list(range(1, 41))
+
+
+def test_dot_json_sniffs_ndjson_and_ndjson_format_is_forced(tmp_path):
+    path = write(tmp_path, "lines.json", '\ufeff{"Id": "1"}\n{"Id": "2"}\n')
+    assert read_all(path)["Id"].tolist() == ["1", "2"]
+    path = write(tmp_path, "endpoints.data", '{"Id": "1"}\n')
+    assert read_all(path, format="ndjson")["Id"].tolist() == ["1"]
+    assert read_all(write(tmp_path, "x.jsonl", '{"Id": "9"}\n'))["Id"].tolist() == ["9"]
+
+
+def test_chunks_may_have_different_columns(tmp_path):
+    text = '{"Id": "1", "A": 1}\n{"Id": "2", "B": 2}\n'
+    chunks = list(read_chunks(str(write(tmp_path, "c.ndjson", text)), ReadOptions(chunk_rows=1)))
+    assert list(chunks[0].columns) == ["Id", "A", "_source", "_row"]
+    assert list(chunks[1].columns) == ["Id", "B", "_source", "_row"]
+
+
+def test_read_header_is_union_of_first_chunk(tmp_path):
+    text = '{"Id": "1", "Location": {"Country": "US"}}\n{"Id": "2", "Attributes": {"I": ["a", "b"]}}\n{"Late": 1}\n'
+    path = str(write(tmp_path, "h.ndjson", text))
+    assert read_header(path, ReadOptions(chunk_rows=2)) == ["Id", "Location.Country", "Attributes.I", "Attributes.I#2"]
+    assert read_header(str(write(tmp_path, "empty.json", " [ ] ")), ReadOptions()) == []
+
+
+def test_empty_array_is_zero_rows(tmp_path):
+    assert list(read_chunks(str(write(tmp_path, "e.json", "[]")), ReadOptions())) == []
+
+
+def test_json_in_another_encoding(tmp_path):
+    path = tmp_path / "u16.ndjson"
+    path.write_bytes('{"Id": "1", "Name": "Jürgen"}\n'.encode("utf-16"))
+    assert read_all(path, encoding="utf-16")["Name"].tolist() == ["Jürgen"]
+
+
+# --- errors --------------------------------------------------------------------------------------
+
+
+def raises(path, match, **options) -> SourceError:
+    with pytest.raises(SourceError, match=match) as info:
+        read_all(path, **options)
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+    return info.value
+
+
+def test_ndjson_invalid_line_names_line_and_json_error(tmp_path):
+    lines = ['{"Id": "1"}'] * 16 + ['{"Id": "17", "Address": "a@example.com" "x": 1}']
+    err = raises(write(tmp_path, "orders.ndjson", "\n".join(lines)), r"row 17: invalid JSON: Expecting ',' delimiter at column 41")
+    assert err.row == 17
+
+
+@pytest.mark.parametrize("line, kind", [("12", "a number"), ('"text"', "a string"), ("[1]", "an array"), ("null", "null")])
+def test_ndjson_line_that_is_not_an_object(tmp_path, line, kind):
+    err = raises(write(tmp_path, "x.ndjson", '{"Id": "1"}\n\n' + line + "\n"), f"row 3: not a JSON object: found {kind}")
+    assert err.row == 3
+
+
+def test_ndjson_invalid_utf8_names_the_line(tmp_path):
+    data = b'{"Id": "1"}\n' * 3000 + b'{"Id": "caf\xe9"}\n' + b'{"Id": "2"}\n'
+    err = raises(write(tmp_path, "bad.ndjson", data), r"row 3001: invalid utf-8 \(byte 0xe9\)")
+    assert err.row == 3001
+
+
+def test_json_array_errors(tmp_path):
+    raises(write(tmp_path, "a.json", '[{"Id": "1"},\n {"Id": "2",}]'),
+           r"row 2: invalid JSON: Expecting property name enclosed in double quotes at line 2 column 13")
+    raises(write(tmp_path, "b.json", '[{"Id": "1"}, 7]'), "row 2: not a JSON object: element is a number")
+    raises(write(tmp_path, "c.json", '[{"Id": "1"}, {"Id": "2"}'), "row 2: JSON array not closed")
+    raises(write(tmp_path, "d.json", '[{"Id": "1"} {"Id": "2"}]'), r"row 1: invalid JSON: expected ',' or '\]'")
+    raises(write(tmp_path, "e.json", '[{"Id": "1"}] x'), "extra data after the JSON array")
+    raises(write(tmp_path, "f.json", b'[{"Id": "1"},\n{"Id": "\xff"}]'), r"row 2: invalid utf-8 \(byte 0xff\)")
+
+
+def test_empty_json_files(tmp_path):
+    raises(write(tmp_path, "empty.ndjson", ""), "empty file")
+    raises(write(tmp_path, "blank.json", "\n  \n"), "empty file")
+
+
+def test_reserved_key(tmp_path):
+    raises(write(tmp_path, "r.ndjson", '{"Id": "1"}\n{"_row": 5}\n'), "row 2, field _row: key _row is reserved")
