@@ -143,8 +143,10 @@ def import_cmd(
     poll_initial: float = typer.Option(1.0, "--poll-initial", help="First delay between status polls (s)."),
     poll_max: float = typer.Option(30.0, "--poll-max", help="Longest delay between status polls (s)."),
     timeout: float = typer.Option(4 * 3600.0, "--timeout", help="Give up polling a job after this many seconds."),
-    keep_staged: bool = typer.Option(True, "--keep-staged/--delete-staged",
-                                     help="Keep staged files after a successful job."),
+    keep_staged: bool = typer.Option(False, "--keep-staged/--delete-staged",
+                                     help="Keep the staged import files after a successful run (default: delete)."),
+    force: bool = typer.Option(False, "--force", help="Stage and import again even if this exact input "
+                                                      "(same content and options) was imported before."),
     local: bool = typer.Option(False, "--local", help="Use the bundled local service even if AWS is configured."),
     report: Optional[Path] = REPORT,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary table."),
@@ -173,7 +175,7 @@ def import_cmd(
                              segment_name=segment_name, segment_id=segment_id, staged_format=staged_format.upper(),
                              max_concurrent_jobs=max_concurrent_jobs, max_job_bytes=max_job_bytes,
                              poll_initial_seconds=poll_initial, poll_max_seconds=poll_max, timeout_seconds=timeout,
-                             keep_staged=keep_staged)
+                             keep_staged=keep_staged, force=force)
         label = None
         if local or (not application_id and not credentials_block and not aws_target_configured()):
             from local.server import start_local_service
@@ -214,6 +216,11 @@ def serve_cmd(limit: int = typer.Option(4, "--limit", help="Flow runs at once.")
     from flows.deployments import serve_all
 
     _guard(serve_all, limit=limit)
+
+
+from flows.cli_export import register as _register_export  # noqa: E402
+
+_register_export(app)
 
 
 def main() -> None:

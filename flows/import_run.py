@@ -6,6 +6,7 @@ configure (fail fast) → stage (read, normalise, validate, write parts) → one
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import time
@@ -21,7 +22,8 @@ from pinpoint.jobs import JobSnapshot, PollPolicy, create_import_job, find_impor
 from report.summary import PartOutcome, RunReport, import_report, now, validate_report
 from sources.locate import expand_sources
 from sources.options import ReadOptions
-from staging.prepare import Prepared, StagedPart, StageOptions, prepare
+from staging import ledger
+from staging.prepare import Prepared, StagedPart, StageOptions, from_manifest, prepare
 from staging.run_id import derive_run_id
 from transforms.columns import load_mapping_file
 
@@ -98,8 +100,12 @@ def run_validate(src: SourceParams, out_dir: str, runtime: Runtime, *, staged_fo
     opts = stage_options(src, ImportOptions(staged_format=staged_format))
     run_id = run_id_for(src, None, None)
     runtime.log(f"run {run_id}: validating {len(src.sources)} source(s) into {out_dir}")
-    prepared = prepare(opts, run_id=run_id, out_base=os.path.abspath(out_dir), progress=runtime.progress)
+    out_base = os.path.abspath(out_dir)
+    prepared = prepare(opts, run_id=run_id, out_base=out_base, progress=runtime.progress)
+    final = s3io.join(out_base, ledger.FINAL_NAME)
+    counts = ledger.finalise(prepared.ledger_uri, final, None)
     report = validate_report(prepared, started=started)
+    report.ledger = {"uri": final, "counts": dict(counts)}
     runtime.publish(report)
     return report
 
@@ -165,13 +171,22 @@ def run_import(src: SourceParams, target_params: TargetParams, opts: ImportOptio
     out_base = f"s3://{target.bucket}/{target.prefix}/{run_id}" if target.prefix else f"s3://{target.bucket}/{run_id}"
     runtime.log(f"run {run_id}: importing into application {target.application_id} via {target.label}; "
                 f"staging under {out_base}/")
-    prepared: Prepared = prepare(stage_options(src, opts), run_id=run_id, out_base=out_base, s3=s3,
-                                 write_options=target.write_options, progress=runtime.progress)
+    earlier = None if opts.force else s3io.read_bytes(f"{out_base}/manifest.json", s3=s3)
+    if earlier is not None:
+        prepared: Prepared = from_manifest(json.loads(earlier), out_base)
+        runtime.log(f"run {run_id}: this input was staged before (manifest found): resuming without staging "
+                    f"or uploading again; earlier jobs for its files are reused (--force starts afresh)")
+    else:
+        prepared = prepare(stage_options(src, opts), run_id=run_id, out_base=out_base, s3=s3,
+                           write_options=target.write_options, progress=runtime.progress)
     runtime.log(f"run {run_id}: staged {prepared.rows_valid} rows in {len(prepared.parts)} part(s); "
                 f"{prepared.rows_rejected} rejected, {prepared.rows_superseded} superseded")
     outcomes = runtime.run_jobs(prepared.parts, lambda part: import_part(target, opts, part, run_id, runtime),
                                 limit=opts.max_concurrent_jobs)
     report = import_report(prepared, outcomes, target=target.label, started=started)
+    final = f"{out_base}/{ledger.FINAL_NAME}"
+    counts = ledger.finalise(prepared.ledger_uri, final, outcomes, s3=s3, write_options=target.write_options)
+    report.ledger = {"uri": final, "counts": dict(counts)}
     if report.status == "succeeded" and not opts.keep_staged and prepared.parts:
         s3io.delete_objects(s3, [p.uri for p in prepared.parts], expected_owner=target.write_options.expected_owner)
     s3io.write_bytes(f"{out_base}/report.json", report.to_json().encode(), s3=s3, options=target.write_options)

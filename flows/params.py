@@ -61,5 +61,6 @@ class ImportOptions(BaseModel):
     poll_initial_seconds: float = Field(1.0, gt=0, description="First delay between GetImportJob polls")
     poll_max_seconds: float = Field(30.0, gt=0, description="Longest delay between polls (exponential backoff)")
     timeout_seconds: float = Field(4 * 3600.0, gt=0, description="Give up polling a job after this long")
-    keep_staged: bool = Field(True, description="Keep the staged import files after a successful job")
+    keep_staged: bool = Field(False, description="Keep the staged import files after a successful run "
+                                                 "(they are deleted by default; rejects, ledger and manifest stay)")
     force: bool = Field(False, description="Import again even if this exact input was already imported")

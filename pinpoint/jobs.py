@@ -62,6 +62,7 @@ class JobSnapshot:
                 "failed_pieces": self.failed_pieces, "total_processed": self.total_processed,
                 "total_failures": self.total_failures, "failures": self.failures,
                 "s3_url": self.definition.get("S3Url") or self.definition.get("S3UrlPrefix"),
+                "segment_id": self.definition.get("SegmentId"),
                 "created": self.creation_date, "completed": self.completion_date}
 
 

@@ -126,6 +126,22 @@ def write_bytes(uri: str, data: bytes, *, s3=None, options: WriteOptions | None 
     return len(data)
 
 
+def read_bytes(uri: str, *, s3=None) -> bytes | None:
+    """The whole content of a small object or file, or None if it does not exist."""
+    if is_s3(uri):
+        bucket, key = split_s3(uri)
+        try:
+            return s3.get_object(Bucket=bucket, Key=key)["Body"].read()
+        except ClientError as exc:
+            if exc.response.get("Error", {}).get("Code") in ("NoSuchKey", "404"):
+                return None
+            raise translate(exc, f"reading {uri}") from None
+        except AWS_EXCEPTIONS as exc:
+            raise translate(exc, f"reading {uri}") from None
+    path = Path(uri)
+    return path.read_bytes() if path.exists() else None
+
+
 def open_read(uri: str, *, s3=None, compression: str = "infer_from_extension") -> BinaryIO:
     """Open ``uri`` for binary reading (decompressing by extension unless told otherwise)."""
     params = {"client": s3} if is_s3(uri) and s3 is not None else {}

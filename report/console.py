@@ -20,8 +20,9 @@ def summary_table(report: RunReport) -> Table:
                          ("failed at Pinpoint", report.rows_failed)):
         table.add_row(label, f"{value:,}")
     for job in report.jobs:
+        segment = f" · segment {job['segment_id']}" if job.get("segment_id") else ""
         table.add_row(f"job {job['id']}", f"{job['status']} · {job['total_processed']:,} processed · "
-                                         f"{job['total_failures']:,} failed")
+                                         f"{job['total_failures']:,} failed{segment}")
     for reason, n in list(report.rejects_by_reason.items())[:8]:
         table.add_row(f"rejected: {reason}", f"{n:,}")
     for err in report.errors:

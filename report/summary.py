@@ -50,6 +50,7 @@ class RunReport:
     normalised: dict[str, int]
     rejects_by_reason: dict[str, int]
     errors: list[str] = field(default_factory=list)
+    ledger: dict = field(default_factory=dict)
     mode: str = "import"
     started: str = ""
     finished: str = ""

@@ -34,9 +34,10 @@ from schemas.rejects import validate_chunk
 from sources.locate import expand_sources
 from sources.options import ReadOptions
 from sources.read import read_chunks, read_header
+from staging.ledger import STAGING_NAME, LedgerWriter
 from staging.writers import EXTENSIONS, StagedFormat, encode_header, encode_rows
 from transforms.columns import apply_columns, plan_columns
-from transforms.dedupe import id_hashes, superseded_mask
+from transforms.dedupe import id_hashes, superseded_by, superseded_mask
 from transforms.normalise import normalise
 
 
@@ -73,6 +74,7 @@ class Prepared:
     parts: list[StagedPart] = field(default_factory=list)
     rejects_uri: str | None = None
     manifest_uri: str | None = None
+    ledger_uri: str | None = None
     normalised: dict[str, int] = field(default_factory=dict)
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
@@ -85,26 +87,31 @@ ProgressFn = Callable[[str, int], None]  # (stage, rows so far)
 
 
 class _RejectSink:
-    """Streams reject records (source, row, reasons, original values) as NDJSON."""
+    """Streams reject records (source, row, reasons, original values) as NDJSON, and into the ledger."""
 
-    def __init__(self, uri: str, s3, write_options):
-        self.uri, self.rows, self.by_reason = uri, 0, {}
+    def __init__(self, uri: str, s3, write_options, ledger: LedgerWriter):
+        self.uri, self.rows, self.by_reason, self.ledger = uri, 0, {}, ledger
         self._cm = s3io.open_write(uri, s3=s3, options=write_options)
         self._fh = self._cm.__enter__()
 
     def add(self, raw: pd.DataFrame, reasons: pd.Series) -> None:
         if reasons.empty:
             return
-        lines = []
+        lines, sources, rows, details = [], [], [], []
         sub = raw.loc[reasons.index]
         for idx, rec in zip(sub.index, sub.to_dict("records")):
             why = reasons[idx]
             for r in why:
                 self.by_reason[r] = self.by_reason.get(r, 0) + 1
             values = {k: v for k, v in rec.items() if k not in cat.META_COLS and isinstance(v, str)}
-            lines.append(json.dumps({"source": rec[cat.SOURCE_COL], "row": int(rec[cat.ROW_COL]),
-                                     "reasons": list(why), "values": values}, ensure_ascii=False))
+            source, row = str(rec[cat.SOURCE_COL]), int(rec[cat.ROW_COL])
+            lines.append(json.dumps({"source": source, "row": row, "reasons": list(why), "values": values},
+                                    ensure_ascii=False))
+            sources.append(source)
+            rows.append(row)
+            details.append("; ".join(why))
         self._fh.write(("\n".join(lines) + "\n").encode("utf-8"))
+        self.ledger.add(sources, rows, "rejected", detail=details)
         self.rows += len(lines)
 
     def close(self, exc: BaseException | None = None) -> None:
@@ -138,15 +145,19 @@ def prepare(opts: StageOptions, *, run_id: str, out_base: str, s3=None, write_op
     opts = StageOptions(**{**asdict(opts), "sources": sources, "read": opts.read})
     plans = plan_all_columns(opts, transport)
     result = Prepared(run_id=run_id, out_base=out_base, sources=sources)
-    rejects = _RejectSink(s3io.join(out_base, "rejects.ndjson"), s3, write_options)
+    ledger = LedgerWriter(s3io.join(out_base, STAGING_NAME), s3=s3, write_options=write_options)
+    rejects = _RejectSink(s3io.join(out_base, "rejects.ndjson"), s3, write_options, ledger)
     try:
         with tempfile.TemporaryDirectory(prefix=f"pinpoint-etl-{run_id}-", dir=spill_dir) as tmp:
-            spills, id_h, user_h, columns = _pass_one(opts, plans, transport, result, rejects, Path(tmp), progress)
-            _pass_two(opts, spills, id_h, user_h, columns, result, rejects, out_base, s3, write_options, progress)
+            spills, columns, keys = _pass_one(opts, plans, transport, result, rejects, Path(tmp), progress)
+            _pass_two(opts, spills, keys, columns, result, rejects, ledger, out_base, s3, write_options, progress)
     except BaseException as exc:
         rejects.close(exc)
+        ledger.close(exc)
         raise
     rejects.close()
+    ledger.close()
+    result.ledger_uri = ledger.uri
     result.rejects_uri = rejects.uri
     result.rows_rejected = rejects.rows
     result.rejects_by_reason = dict(sorted(rejects.by_reason.items(), key=lambda kv: -kv[1]))
@@ -161,13 +172,37 @@ def manifest(p: Prepared) -> dict:
     return {"run_id": p.run_id, "sources": p.sources, "rows_read": p.rows_read, "rows_valid": p.rows_valid,
             "rows_rejected": p.rows_rejected, "rows_superseded": p.rows_superseded,
             "staged": [asdict(x) for x in p.parts], "rejects": {"uri": p.rejects_uri, "rows": p.rows_rejected},
-            "normalised": p.normalised}
+            "ledger": p.ledger_uri, "normalised": p.normalised, "rejects_by_reason": p.rejects_by_reason}
+
+
+def from_manifest(doc: dict, out_base: str) -> Prepared:
+    """The Prepared of an earlier run, from its manifest (to resume without staging again)."""
+    return Prepared(run_id=doc["run_id"], out_base=out_base, rows_read=doc["rows_read"], rows_valid=doc["rows_valid"],
+                    rows_rejected=doc["rows_rejected"], rows_superseded=doc["rows_superseded"],
+                    parts=[StagedPart(**x) for x in doc["staged"]], rejects_uri=doc["rejects"]["uri"],
+                    manifest_uri=s3io.join(out_base, "manifest.json"), ledger_uri=doc.get("ledger"),
+                    normalised=doc.get("normalised", {}), rejects_by_reason=doc.get("rejects_by_reason", {}),
+                    sources=doc["sources"])
+
+
+@dataclass
+class _Keys:
+    """Per valid row, in spill order: Id hash, user id hash, source index and source row (24 bytes/row)."""
+
+    ids: np.ndarray
+    users: np.ndarray
+    source_idx: np.ndarray
+    rows: np.ndarray
+    sources: list[str]
 
 
 def _pass_one(opts, plans, transport, result: Prepared, rejects: _RejectSink, tmp: Path, progress):
-    spills: list[Path] = []
+    spills: list[tuple[Path, int]] = []
     id_chunks: list[np.ndarray] = []
     user_chunks: list[np.ndarray] = []
+    src_chunks: list[np.ndarray] = []
+    row_chunks: list[np.ndarray] = []
+    shown: list[str] = []
     columns: dict[str, None] = {}
     for uri in opts.sources:
         for raw in read_chunks(uri, opts.read, transport_params=transport):
@@ -183,18 +218,26 @@ def _pass_one(opts, plans, transport, result: Prepared, rejects: _RejectSink, tm
                 path = tmp / f"chunk-{len(spills):06d}.arrow"
                 feather.write_feather(pa.Table.from_pandas(valid, preserve_index=False), path,
                                       compression="uncompressed")
-                spills.append(path)
+                name = str(valid[cat.SOURCE_COL].iloc[0])
+                if name not in shown:
+                    shown.append(name)
+                spills.append((path, shown.index(name)))
                 id_chunks.append(id_hashes(valid["Id"]) if "Id" in valid else np.zeros(len(valid), np.uint64))
                 user_chunks.append(id_hashes(valid["User.UserId"]) if "User.UserId" in valid
                                    else np.zeros(len(valid), np.uint64))
+                src_chunks.append(np.full(len(valid), shown.index(name), dtype=np.int32))
+                row_chunks.append(valid[cat.ROW_COL].to_numpy(dtype=np.int64))
                 for c in valid.columns:
                     if c not in cat.META_COLS:
                         columns.setdefault(c, None)
             if progress:
                 progress("read", result.rows_read)
-    empty = np.zeros(0, np.uint64)
-    return (spills, np.concatenate(id_chunks) if id_chunks else empty,
-            np.concatenate(user_chunks) if user_chunks else empty, _ordered(list(columns)))
+    def cat_(chunks, dtype):
+        return np.concatenate(chunks) if chunks else np.zeros(0, dtype)
+
+    keys = _Keys(ids=cat_(id_chunks, np.uint64), users=cat_(user_chunks, np.uint64),
+                 source_idx=cat_(src_chunks, np.int32), rows=cat_(row_chunks, np.int64), sources=shown)
+    return spills, _ordered(list(columns)), keys
 
 
 def _ordered(columns: list[str]) -> list[str]:
@@ -214,18 +257,24 @@ def _user_overflow(user_h: np.ndarray, keep: np.ndarray) -> np.ndarray:
     return over
 
 
-def _pass_two(opts, spills, id_h, user_h, columns, result: Prepared, rejects: _RejectSink, out_base, s3,
-              write_options, progress):
-    superseded = superseded_mask(id_h) if len(id_h) else np.zeros(0, bool)
-    over = _user_overflow(user_h, ~superseded)
+def _pass_two(opts, spills, keys: _Keys, columns, result: Prepared, rejects: _RejectSink, ledger: LedgerWriter,
+              out_base, s3, write_options, progress):
+    superseded = superseded_mask(keys.ids) if len(keys.ids) else np.zeros(0, bool)
+    winners = superseded_by(keys.ids) if superseded.any() else None
+    over = _user_overflow(keys.users, ~superseded)
     result.rows_superseded = int(superseded.sum())
-    writer = _PartWriter(out_base, opts.fmt, columns, opts.max_part_bytes, s3, write_options, result)
+    writer = _PartWriter(out_base, opts.fmt, columns, opts.max_part_bytes, s3, write_options, result, ledger)
     offset = 0
     try:
-        for path in spills:
+        for path, src_idx in spills:
             frame = feather.read_table(path).to_pandas()
             n = len(frame)
             sup, ovf = superseded[offset:offset + n], over[offset:offset + n]
+            if sup.any():
+                win = winners[offset:offset + n][sup]
+                details = [f"superseded by {keys.sources[keys.source_idx[w]]} row {keys.rows[w]}" for w in win]
+                ledger.add(keys.sources[src_idx], frame.loc[sup, cat.ROW_COL].to_numpy(), "superseded",
+                           detail=details)
             offset += n
             if ovf.any():
                 rows = frame[ovf]
@@ -246,7 +295,8 @@ def _pass_two(opts, spills, id_h, user_h, columns, result: Prepared, rejects: _R
 class _PartWriter:
     """Writes rows into parts of at most ``max_bytes`` each, one part per import job."""
 
-    def __init__(self, out_base, fmt, columns, max_bytes, s3, write_options, result: Prepared):
+    def __init__(self, out_base, fmt, columns, max_bytes, s3, write_options, result: Prepared, ledger: LedgerWriter):
+        self.ledger = ledger
         self.out_base, self.fmt, self.columns, self.max_bytes = out_base, fmt, columns, max_bytes
         self.s3, self.write_options, self.result = s3, write_options, result
         self.header = encode_header(columns, fmt)
@@ -291,7 +341,10 @@ class _PartWriter:
                     continue
             self._fh.write(data)
             self._part.bytes += len(data)
+            first = self._part.rows + 1
             self._part.rows += len(piece)
+            self.ledger.add(piece[cat.SOURCE_COL].astype(str).to_numpy(), piece[cat.ROW_COL].to_numpy(), "staged",
+                            part=self._part.uri, part_row=np.arange(first, first + len(piece)))
 
     def close(self):
         self._finish()

@@ -26,7 +26,7 @@ def service_env(service):
 
 
 def test_help_for_every_command():
-    for args in ([], ["import"], ["validate"], ["local", "up"], ["serve"]):
+    for args in ([], ["import"], ["validate"], ["local", "up"], ["serve"], ["export"], ["jobs", "list"]):
         out = run_cli(*args, "--help")
         assert out.returncode == 0, out.stderr
         assert "Usage" in out.stdout and len(out.stdout.splitlines()) > 5
@@ -87,3 +87,36 @@ def test_bad_configuration_fails_before_reading(tmp_path, pinpoint_env):
     env["PINPOINT_IMPORT_ROLE_ARN"] = "not-a-role"
     out = run_cli("import", str(src), env=env)
     assert out.returncode == 2 and "not an IAM role ARN" in out.stderr
+
+
+def test_killed_run_resumes_its_job_without_a_second_job_or_upload(tmp_path, pinpoint_env, pinpoint_client):
+    import signal
+    import time
+
+    app = pinpoint_env.application_id
+    pinpoint_env.set_faults("ImportJob", state_delay=3600)
+    src = write_csv(tmp_path / "in.csv", good_rows(3))
+    env = {**os.environ, **service_env(pinpoint_env)}
+    proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "import", str(src), "--poll-initial", "0.1", "-q"],
+                            cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        deadline = time.monotonic() + 120
+        while not pinpoint_client.get_import_jobs(ApplicationId=app)["ImportJobsResponse"]["Item"]:
+            assert time.monotonic() < deadline and proc.poll() is None
+            time.sleep(0.2)
+    finally:
+        proc.send_signal(signal.SIGKILL)
+        proc.wait()
+    pinpoint_env.clear_faults()
+    out = run_cli("import", str(src), "--poll-initial", "0.1", "--report", str(tmp_path / "r.json"),
+                  env=service_env(pinpoint_env))
+    assert out.returncode == 0, out.stderr
+    assert "resuming without staging or uploading again" in out.stderr
+    jobs = pinpoint_client.get_import_jobs(ApplicationId=app)["ImportJobsResponse"]["Item"]
+    assert len(jobs) == 1 and jobs[0]["JobStatus"] == "COMPLETED"
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert report["jobs"][0]["id"] == jobs[0]["Id"] and report["rows_imported"] == 3
+    # and a third run of the same input after success creates no job either
+    again = run_cli("import", str(src), "--poll-initial", "0.1", "-q", env=service_env(pinpoint_env))
+    assert again.returncode == 0, again.stderr
+    assert len(pinpoint_client.get_import_jobs(ApplicationId=app)["ImportJobsResponse"]["Item"]) == 1

@@ -15,7 +15,9 @@ pytestmark = pytest.mark.usefixtures("prefect_harness")
 
 def test_prefect_yaml_schedules_ship_inactive_with_a_timezone():
     deps = {d.name: d for d in runner_deployments()}
-    assert {"scheduled-sync", "backfill"} <= set(deps)
+    assert {"scheduled-sync", "backfill", "export"} <= set(deps)
+    (export,) = deps["export"].schedules
+    assert export.active is False and export.schedule.timezone == "Europe/London"
     (sched,) = deps["scheduled-sync"].schedules
     assert sched.active is False and sched.schedule.timezone == "Europe/London" and sched.schedule.cron == "0 2 * * *"
 

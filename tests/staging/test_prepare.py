@@ -98,3 +98,20 @@ def test_attribute_name_over_50_characters_is_a_column_error(tmp_path):
                     header=["Id", "ChannelType", "Address", name])
     with pytest.raises(ColumnError, match="longer than 50 characters"):
         _stage(tmp_path, src)
+
+
+def test_ledger_records_every_rows_fate(tmp_path):
+    from staging.ledger import read_batches
+
+    rows = good_rows(4) + [["bad", "SMS", "+1 000", "US", "", "", "", "", ""]] + good_rows(1)
+    src = write_csv(tmp_path / "in.csv", rows)
+    p = _stage(tmp_path, src)
+    table = __import__("pyarrow").concat_tables(
+        [__import__("pyarrow").Table.from_batches([b]) for b in read_batches(p.ledger_uri)]).to_pandas()
+    assert len(table) == p.rows_read == 6
+    by_row = table.set_index("row")
+    assert by_row.loc[5, "fate"] == "rejected" and "phone" in by_row.loc[5, "detail"]
+    assert by_row.loc[1, "fate"] == "superseded" and by_row.loc[1, "detail"] == f"superseded by {src} row 6"
+    staged = table[table["fate"] == "staged"].sort_values("part_row")
+    assert staged["row"].tolist() == [2, 3, 4, 6] and staged["part_row"].tolist() == [1, 2, 3, 4]
+    assert set(staged["part"]) == {p.parts[0].uri}
