@@ -28,12 +28,9 @@ def csv_header(columns: list[str]) -> bytes:
 
 def csv_rows(frame: pd.DataFrame, columns: list[str]) -> bytes:
     """CSV body (no header) of ``frame`` restricted/aligned to ``columns``; NA → empty cell."""
-    arrays = []
-    for c in columns:
-        if c in frame.columns:
-            arrays.append(pa.array(frame[c].astype(object).where(frame[c].notna(), None), type=pa.large_string()))
-        else:
-            arrays.append(pa.nulls(len(frame), type=pa.large_string()))
+    present = [c for c in columns if c in frame.columns]
+    source = pa.Table.from_pandas(frame[present], preserve_index=False)
+    arrays = [source.column(c) if c in frame.columns else pa.nulls(len(frame), type=pa.string()) for c in columns]
     table = pa.Table.from_arrays(arrays, names=[f"c{i}" for i in range(len(columns))])
     buf = io.BytesIO()
     pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
