@@ -30,15 +30,15 @@ from core.errors import ColumnError, ConfigError
 from pinpoint import s3io
 from schemas import catalogue as cat
 from schemas.endpoint import check_columns
-from schemas.rejects import validate_chunk
 from sources.locate import expand_sources
 from sources.options import ReadOptions
 from sources.read import read_chunks, read_header
+from staging.chunks import ChunkResult, ChunkTask, reject_records, stage_chunk
+from staging.executors import Runner, make_executor
 from staging.ledger import STAGING_NAME, LedgerWriter
 from staging.writers import EXTENSIONS, StagedFormat, encode_header, encode_rows
-from transforms.columns import apply_columns, plan_columns
-from transforms.dedupe import id_hashes, superseded_by, superseded_mask
-from transforms.normalise import normalise
+from transforms.columns import plan_columns
+from transforms.dedupe import superseded_by, superseded_mask
 
 
 @dataclass
@@ -52,6 +52,9 @@ class StageOptions:
     default_region: str | None = None
     fmt: StagedFormat = "CSV"
     max_part_bytes: int = cat.MAX_JOB_BYTES
+    runner: Runner = "threads"
+    workers: int = 2
+    dask_address: str | None = None
 
 
 @dataclass
@@ -94,25 +97,18 @@ class _RejectSink:
         self._cm = s3io.open_write(uri, s3=s3, options=write_options)
         self._fh = self._cm.__enter__()
 
-    def add(self, raw: pd.DataFrame, reasons: pd.Series) -> None:
-        if reasons.empty:
+    def append(self, data: bytes, ledger_rows: pa.Table, by_reason: dict[str, int]) -> None:
+        if not ledger_rows.num_rows:
             return
-        lines, sources, rows, details = [], [], [], []
-        sub = raw.loc[reasons.index]
-        for idx, rec in zip(sub.index, sub.to_dict("records")):
-            why = reasons[idx]
-            for r in why:
-                self.by_reason[r] = self.by_reason.get(r, 0) + 1
-            values = {k: v for k, v in rec.items() if k not in cat.META_COLS and isinstance(v, str)}
-            source, row = str(rec[cat.SOURCE_COL]), int(rec[cat.ROW_COL])
-            lines.append(json.dumps({"source": source, "row": row, "reasons": list(why), "values": values},
-                                    ensure_ascii=False))
-            sources.append(source)
-            rows.append(row)
-            details.append("; ".join(why))
-        self._fh.write(("\n".join(lines) + "\n").encode("utf-8"))
-        self.ledger.add(sources, rows, "rejected", detail=details)
-        self.rows += len(lines)
+        self._fh.write(data)
+        self.ledger.add_table(ledger_rows)
+        self.rows += ledger_rows.num_rows
+        for reason, n in by_reason.items():
+            self.by_reason[reason] = self.by_reason.get(reason, 0) + n
+
+    def add(self, raw: pd.DataFrame, reasons: pd.Series) -> None:
+        if not reasons.empty:
+            self.append(*reject_records(raw, reasons))
 
     def close(self, exc: BaseException | None = None) -> None:
         if exc is None:
@@ -197,47 +193,64 @@ class _Keys:
 
 
 def _pass_one(opts, plans, transport, result: Prepared, rejects: _RejectSink, tmp: Path, progress):
+    """Read every chunk in the driver; stage chunks on the executor, at most 2 per worker in flight."""
     spills: list[tuple[Path, int]] = []
-    id_chunks: list[np.ndarray] = []
-    user_chunks: list[np.ndarray] = []
-    src_chunks: list[np.ndarray] = []
-    row_chunks: list[np.ndarray] = []
+    keys: dict[str, list[np.ndarray]] = {"ids": [], "users": [], "source_idx": [], "rows": []}
     shown: list[str] = []
     columns: dict[str, None] = {}
-    for uri in opts.sources:
-        for raw in read_chunks(uri, opts.read, transport_params=transport):
-            raw = apply_columns(raw.reset_index(drop=True), plans[uri])
-            result.rows_read += len(raw)
-            norm = normalise(raw, default_region=opts.default_region)
-            for rule, n in norm.changes.items():
-                result.normalised[rule] = result.normalised.get(rule, 0) + int(n)
-            valid, reasons = validate_chunk(norm.frame)
-            rejects.add(raw, reasons)
-            if len(valid):
-                valid = valid.reset_index(drop=True)
-                path = tmp / f"chunk-{len(spills):06d}.arrow"
-                feather.write_feather(pa.Table.from_pandas(valid, preserve_index=False), path,
-                                      compression="uncompressed")
-                name = str(valid[cat.SOURCE_COL].iloc[0])
-                if name not in shown:
-                    shown.append(name)
-                spills.append((path, shown.index(name)))
-                id_chunks.append(id_hashes(valid["Id"]) if "Id" in valid else np.zeros(len(valid), np.uint64))
-                user_chunks.append(id_hashes(valid["User.UserId"]) if "User.UserId" in valid
-                                   else np.zeros(len(valid), np.uint64))
-                src_chunks.append(np.full(len(valid), shown.index(name), dtype=np.int32))
-                row_chunks.append(valid[cat.ROW_COL].to_numpy(dtype=np.int64))
-                for c in valid.columns:
-                    if c not in cat.META_COLS:
-                        columns.setdefault(c, None)
-            if progress:
-                progress("read", result.rows_read)
-    def cat_(chunks, dtype):
-        return np.concatenate(chunks) if chunks else np.zeros(0, dtype)
+    executor = make_executor(opts.runner, opts.workers, opts.dask_address)
+    inflight: list = []
 
-    keys = _Keys(ids=cat_(id_chunks, np.uint64), users=cat_(user_chunks, np.uint64),
-                 source_idx=cat_(src_chunks, np.int32), rows=cat_(row_chunks, np.int64), sources=shown)
-    return spills, _ordered(list(columns)), keys
+    def collect(res: ChunkResult) -> None:
+        result.rows_read += res.rows_read
+        for rule, n in res.normalised.items():
+            result.normalised[rule] = result.normalised.get(rule, 0) + n
+        if res.rejects_path:
+            with open(res.rejects_path, "rb") as fh:
+                data = fh.read()
+            rejects.append(data, feather.read_table(res.ledger_path), res.by_reason)
+            os.unlink(res.rejects_path)
+            os.unlink(res.ledger_path)
+        if res.valid_path:
+            if res.source not in shown:
+                shown.append(res.source)
+            idx = shown.index(res.source)
+            spills.append((Path(res.valid_path), idx))
+            with np.load(res.keys_path) as k:
+                keys["ids"].append(k["ids"])
+                keys["users"].append(k["users"])
+                keys["rows"].append(k["rows"])
+            keys["source_idx"].append(np.full(res.valid_rows, idx, dtype=np.int32))
+            os.unlink(res.keys_path)
+            for c in res.columns:
+                columns.setdefault(c, None)
+        if progress:
+            progress("read", result.rows_read)
+
+    try:
+        index = 0
+        for uri in opts.sources:
+            for raw in read_chunks(uri, opts.read, transport_params=transport):
+                path = tmp / f"chunk-{index:06d}.raw.arrow"
+                feather.write_feather(pa.Table.from_pandas(raw, preserve_index=False), path,
+                                      compression="uncompressed")
+                del raw
+                inflight.append(executor.submit(stage_chunk, ChunkTask(index, str(path), plans[uri],
+                                                                       opts.default_region)))
+                index += 1
+                while len(inflight) >= 2 * executor.workers:
+                    collect(inflight.pop(0).result())
+        while inflight:
+            collect(inflight.pop(0).result())
+    finally:
+        executor.close()
+
+    def cat_(name, dtype):
+        return np.concatenate(keys[name]) if keys[name] else np.zeros(0, dtype)
+
+    k = _Keys(ids=cat_("ids", np.uint64), users=cat_("users", np.uint64), source_idx=cat_("source_idx", np.int32),
+              rows=cat_("rows", np.int64), sources=shown)
+    return spills, _ordered(list(columns)), k
 
 
 def _ordered(columns: list[str]) -> list[str]:

@@ -1,0 +1,105 @@
+"""The unit of parallel staging work: one chunk in, small files and a small manifest out.
+
+The driver reads sources and spills each raw chunk to an Arrow file; ``stage_chunk`` (run by a
+thread, or a Dask worker process) maps, normalises and validates it and writes: the valid rows
+(Arrow), their dedupe keys (npz), the reject records (NDJSON) and their ledger rows (Arrow).
+Only paths and counts travel back — never DataFrames — so any executor with access to the
+work folder can run it, and the results are the same whichever runs it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+import pyarrow as pa
+import pyarrow.feather as feather
+
+from schemas import catalogue as cat
+from schemas.rejects import validate_chunk
+from staging.ledger import SCHEMA as LEDGER_SCHEMA
+from transforms.columns import apply_columns
+from transforms.dedupe import id_hashes
+from transforms.normalise import normalise
+
+
+@dataclass(frozen=True)
+class ChunkTask:
+    index: int
+    raw_path: str
+    plan: dict[str, str]
+    default_region: str | None = None
+
+
+@dataclass
+class ChunkResult:
+    index: int
+    source: str
+    rows_read: int
+    valid_rows: int = 0
+    rejected: int = 0
+    valid_path: str | None = None
+    keys_path: str | None = None
+    rejects_path: str | None = None
+    ledger_path: str | None = None
+    by_reason: dict[str, int] = field(default_factory=dict)
+    normalised: dict[str, int] = field(default_factory=dict)
+    columns: list[str] = field(default_factory=list)
+
+
+def reject_records(raw: pd.DataFrame, reasons: pd.Series) -> tuple[bytes, pa.Table, dict[str, int]]:
+    """NDJSON reject records (source, row, reasons, original values), their ledger rows, counts by reason."""
+    lines, sources, rows, details = [], [], [], []
+    by_reason: dict[str, int] = {}
+    sub = raw.loc[reasons.index]
+    for idx, rec in zip(sub.index, sub.to_dict("records")):
+        why = list(reasons[idx])
+        for r in why:
+            by_reason[r] = by_reason.get(r, 0) + 1
+        values = {k: v for k, v in rec.items() if k not in cat.META_COLS and isinstance(v, str)}
+        source, row = str(rec[cat.SOURCE_COL]), int(rec[cat.ROW_COL])
+        lines.append(json.dumps({"source": source, "row": row, "reasons": why, "values": values},
+                                ensure_ascii=False))
+        sources.append(source)
+        rows.append(row)
+        details.append("; ".join(why))
+    n = len(rows)
+    table = pa.table([pa.array(sources, pa.string()), pa.array(rows, pa.int64()), pa.array(["rejected"] * n),
+                      pa.nulls(n, pa.string()), pa.nulls(n, pa.int64()), pa.array(details, pa.string())],
+                     schema=LEDGER_SCHEMA)
+    return ("\n".join(lines) + "\n").encode("utf-8") if lines else b"", table, by_reason
+
+
+def stage_chunk(task: ChunkTask) -> ChunkResult:
+    """Map, normalise and validate one spilled raw chunk; write its outputs beside it."""
+    base = task.raw_path.removesuffix(".raw.arrow")
+    raw = feather.read_table(task.raw_path).to_pandas()
+    os.unlink(task.raw_path)
+    raw = apply_columns(raw.reset_index(drop=True), task.plan)
+    result = ChunkResult(index=task.index, source=str(raw[cat.SOURCE_COL].iloc[0]), rows_read=len(raw))
+    norm = normalise(raw, default_region=task.default_region)
+    result.normalised = {rule: int(n) for rule, n in norm.changes.items()}
+    valid, reasons = validate_chunk(norm.frame)
+    if len(reasons):
+        data, ledger_rows, result.by_reason = reject_records(raw, reasons)
+        result.rejected = len(reasons)
+        result.rejects_path, result.ledger_path = base + ".rejects.ndjson", base + ".ledger.arrow"
+        with open(result.rejects_path, "wb") as fh:
+            fh.write(data)
+        feather.write_feather(ledger_rows, result.ledger_path, compression="uncompressed")
+    if len(valid):
+        valid = valid.reset_index(drop=True)
+        result.valid_rows = len(valid)
+        result.valid_path, result.keys_path = base + ".valid.arrow", base + ".keys.npz"
+        feather.write_feather(pa.Table.from_pandas(valid, preserve_index=False), result.valid_path,
+                              compression="uncompressed")
+        missing = np.zeros(len(valid), np.uint64)
+        np.savez(result.keys_path,
+                 ids=id_hashes(valid["Id"]) if "Id" in valid else missing,
+                 users=id_hashes(valid["User.UserId"]) if "User.UserId" in valid else missing,
+                 rows=valid[cat.ROW_COL].to_numpy(dtype=np.int64))
+        result.columns = [c for c in valid.columns if c not in cat.META_COLS]
+    return result
