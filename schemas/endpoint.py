@@ -25,6 +25,7 @@ from transforms import validity as v
 
 _ATTR_RE = r"^(Attributes|User\.UserAttributes)\..+$"
 _METRIC_RE = r"^Metrics\..+$"
+_FIELD_RE = r"^[A-Z].*$"  # every Pinpoint name; not the _source/_row bookkeeping columns
 
 
 def _col(df: pd.DataFrame, name: str) -> pd.Series:
@@ -64,6 +65,8 @@ class ImportEndpoint(pa.DataFrameModel):
         description="custom attribute values, ≤ 100 characters each")
     metrics: Optional[Series[str]] = pa.Field(nullable=True, alias=_METRIC_RE, regex=True,
                                               description="numeric custom metrics")
+    any_field: Optional[Series[str]] = pa.Field(nullable=True, alias=_FIELD_RE, regex=True,
+                                                description="every Pinpoint column: no control characters")
 
     class Config:
         strict = False
@@ -100,6 +103,14 @@ class ImportEndpoint(pa.DataFrameModel):
     @pa.check(_METRIC_RE, name="metric", error="metric value is not a finite number")
     def _metric(cls, s: Series[str]) -> Series[bool]:
         return v.is_number(s)
+
+    @pa.check(_FIELD_RE, name="control_chars", error="value contains a control character")
+    def _control(cls, s: Series[str]) -> Series[bool]:
+        return v.is_free_of_control_chars(s)
+
+    @pa.check(_ATTR_RE, name="json_object", error="value is a JSON object, not text")
+    def _json_object(cls, s: Series[str]) -> Series[bool]:
+        return v.is_not_json_object(s)
 
     @pa.dataframe_check(name="new_endpoint_fields",
                         error="Address and ChannelType are required for a new endpoint (a row without Id)")

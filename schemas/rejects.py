@@ -8,11 +8,17 @@ import pandera.pandas as pa
 from schemas import catalogue as cat
 from schemas.endpoint import ImportEndpoint
 
+_PER_COLUMN = frozenset({"value contains a control character", "value is a JSON object, not text"})
+
+
 def _reason(column: object, check: object) -> str:
     check = str(check)
+    base = cat.base_name(str(column))
     if check.startswith("str_length"):
-        base = cat.base_name(str(column))
-        return f"{base} value is longer than {cat.MAX_ATTRIBUTE_VALUE} characters"
+        limit = check.rstrip(")").rsplit(",", 1)[-1].strip()
+        return f"{base} value is longer than {limit} characters"
+    if check in _PER_COLUMN:
+        return f"{base} {check}"
     return check
 
 

@@ -18,10 +18,11 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.feather as feather
 
+from core.errors import ColumnError
 from schemas import catalogue as cat
 from schemas.rejects import validate_chunk
 from staging.ledger import SCHEMA as LEDGER_SCHEMA
-from transforms.columns import apply_columns
+from transforms.columns import apply_columns, plan_columns
 from transforms.dedupe import id_hashes
 from transforms.normalise import normalise
 
@@ -30,7 +31,8 @@ from transforms.normalise import normalise
 class ChunkTask:
     index: int
     raw_path: str
-    plan: dict[str, str]
+    mapping: dict[str, str]
+    fold_unknown: bool = False
     default_region: str | None = None
 
 
@@ -78,8 +80,13 @@ def stage_chunk(task: ChunkTask) -> ChunkResult:
     base = task.raw_path.removesuffix(".raw.arrow")
     raw = feather.read_table(task.raw_path).to_pandas()
     os.unlink(task.raw_path)
-    raw = apply_columns(raw.reset_index(drop=True), task.plan)
-    result = ChunkResult(index=task.index, source=str(raw[cat.SOURCE_COL].iloc[0]), rows_read=len(raw))
+    source = str(raw[cat.SOURCE_COL].iloc[0])
+    try:  # planned per chunk: a JSON field first seen in a later chunk is mapped (or refused), never dropped
+        plan = plan_columns(list(raw.columns), task.mapping, fold_unknown=task.fold_unknown)
+    except ColumnError as exc:
+        raise ColumnError(exc.detail, source=source) from None
+    raw = apply_columns(raw.reset_index(drop=True), plan)
+    result = ChunkResult(index=task.index, source=source, rows_read=len(raw))
     norm = normalise(raw, default_region=task.default_region)
     result.normalised = {rule: int(n) for rule, n in norm.changes.items()}
     valid, reasons = validate_chunk(norm.frame)

@@ -129,8 +129,16 @@ def plan_all_columns(opts: StageOptions, transport: dict | None) -> dict[str, di
             raise ColumnError(exc.detail, source=uri) from None
         plans[uri] = plan
         targets.extend(t for t in plan.values() if t not in cat.META_COLS)
-    check_columns(list(dict.fromkeys(targets)))
+    _check_columns(list(dict.fromkeys(targets)), opts.sources)
     return plans
+
+
+def _check_columns(columns: list[str], sources: list[str]) -> None:
+    try:
+        check_columns(columns)
+    except ColumnError as exc:
+        shown = sources[0] if len(sources) == 1 else f"{len(sources)} sources ({', '.join(sources[:3])}…)"
+        raise ColumnError(exc.detail, source=shown) from None
 
 
 def prepare(opts: StageOptions, *, run_id: str, out_base: str, s3=None, write_options=None,
@@ -235,8 +243,8 @@ def _pass_one(opts, plans, transport, result: Prepared, rejects: _RejectSink, tm
                 feather.write_feather(pa.Table.from_pandas(raw, preserve_index=False), path,
                                       compression="uncompressed")
                 del raw
-                inflight.append(executor.submit(stage_chunk, ChunkTask(index, str(path), plans[uri],
-                                                                       opts.default_region)))
+                inflight.append(executor.submit(stage_chunk, ChunkTask(index, str(path), opts.mapping,
+                                                                       opts.fold_unknown, opts.default_region)))
                 index += 1
                 while len(inflight) >= 2 * executor.workers:
                     collect(inflight.pop(0).result())
@@ -248,6 +256,7 @@ def _pass_one(opts, plans, transport, result: Prepared, rejects: _RejectSink, tm
     def cat_(name, dtype):
         return np.concatenate(keys[name]) if keys[name] else np.zeros(0, dtype)
 
+    _check_columns(list(columns), opts.sources)
     k = _Keys(ids=cat_("ids", np.uint64), users=cat_("users", np.uint64), source_idx=cat_("source_idx", np.int32),
               rows=cat_("rows", np.int64), sources=shown)
     return spills, _ordered(list(columns)), k

@@ -18,6 +18,7 @@ from pathlib import Path
 
 import pandas as pd
 
+from core.masking import scrub
 from core.errors import ColumnError, ConfigError
 from schemas.catalogue import META_COLS, base_name, canonical_name, is_multi_value, slot_name
 
@@ -74,6 +75,8 @@ def _show(name: str) -> str:
 
 
 def _unknown_error(unknown: list[str]) -> ColumnError:
+    """The one-line error for unknown columns (masked: a headerless file shows data as names)."""
+    unknown = [scrub(n) for n in unknown]
     listed = ", ".join(_show(n) for n in unknown[:_MAX_LISTED])
     if len(unknown) > _MAX_LISTED:
         listed += f" (+{len(unknown) - _MAX_LISTED} more)"

@@ -110,3 +110,25 @@ def trim(series: pd.Series) -> tuple[pd.Series, int]:
 def collapse_whitespace(series: pd.Series) -> tuple[pd.Series, int]:
     """Trim and collapse inner whitespace runs to one space (per distinct value)."""
     return map_unique(series, lambda v: " ".join(v.split()) or None)
+
+
+def is_free_of_control_chars(series: pd.Series) -> pd.Series:
+    """False for values holding a C0 control character or DEL (NUL, ESC, …); missing → True.
+
+    Line breaks and tabs are replaced by :func:`replace_control_chars` before validation; the
+    other control characters have no printable meaning, so the schema rejects them.
+    """
+    arr = to_arrow(series)
+    ok = np.ones(len(arr), dtype=bool)
+    if len(arr) == 0 or arr.null_count == len(arr):
+        return pd.Series(ok, index=series.index)
+    offsets, data = _buffers(arr)
+    lo = int(offsets[0])
+    data = data[lo: int(offsets[-1])]
+    positions = np.flatnonzero((data < 32) | (data == 127))
+    if positions.size:
+        rows = np.unique(np.searchsorted(offsets, positions + lo, side="right") - 1)
+        ok[rows] = False
+        if arr.null_count:
+            ok |= ~arr.is_valid().to_numpy(zero_copy_only=False)
+    return pd.Series(ok, index=series.index)

@@ -11,6 +11,7 @@ from transforms.demographic import is_locale, is_timezone
 from transforms.email_address import is_email
 from transforms.location import is_country_alpha2, is_latitude, is_longitude
 from transforms.phone import is_e164_phone
+from transforms.text import is_free_of_control_chars
 from transforms.values import is_number, is_opt_out
 
 __all__ = [
@@ -24,4 +25,23 @@ __all__ = [
     "is_number",
     "is_opt_out",
     "is_timezone",
+    "is_free_of_control_chars",
+    "is_not_json_object",
 ]
+
+
+def is_not_json_object(series):
+    """False for values that are a JSON object's text (an object inside a JSON array); missing → True."""
+    import json
+
+    from transforms._strings import unique_predicate
+
+    def ok(value: str) -> bool:
+        if not (value.startswith("{") and value.endswith("}")):
+            return True
+        try:
+            return not isinstance(json.loads(value), dict)
+        except ValueError:
+            return True
+
+    return unique_predicate(series, ok)
