@@ -63,12 +63,21 @@ def _write_report(report, path: Optional[Path]) -> None:
         path.write_text(report.to_json(), encoding="utf-8")
 
 
-def _source_params(sources, delimiter, encoding, fmt, maps, mapping_file, fold_unknown, default_region, chunk_rows):
+def _source_params(sources, delimiter, encoding, fmt, maps, mapping_file, fold_unknown, default_region, chunk_rows,
+                   runner="threads", workers=2, dask_address=None):
+    from pydantic import ValidationError
+
+    from core.errors import ConfigError
     from flows.params import SourceParams
 
-    return SourceParams(sources=sources, delimiter=delimiter, encoding=encoding, format=fmt,
-                        mapping=_mapping(maps, mapping_file), mapping_file=mapping_file, fold_unknown=fold_unknown,
-                        default_region=default_region, chunk_rows=chunk_rows)
+    try:
+        return SourceParams(sources=sources, delimiter=delimiter, encoding=encoding, format=fmt,
+                            mapping=_mapping(maps, mapping_file), mapping_file=mapping_file,
+                            fold_unknown=fold_unknown, default_region=default_region, chunk_rows=chunk_rows,
+                            runner=runner, workers=workers, dask_address=dask_address)
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        raise ConfigError(f"option {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
 
 
 @app.callback()
@@ -86,6 +95,9 @@ FOLD = typer.Option(False, "--fold-unknown", help="Fold unknown columns into Att
 REGION_DEFAULT = typer.Option(None, "--default-region", help="Country (ISO alpha-2) for national phone numbers.")
 CHUNK = typer.Option(100_000, "--chunk-rows", help="Rows per chunk; bounds memory.")
 REPORT = typer.Option(None, "--report", help="Write the JSON run report to this file.")
+RUNNER = typer.Option("threads", "--runner", help="Where chunks are processed: threads or dask.")
+WORKERS = typer.Option(2, "--workers", help="Threads, or Dask LocalCluster worker processes.")
+DASK = typer.Option(None, "--dask-address", help="Existing Dask scheduler address (instead of a LocalCluster).")
 
 
 @app.command("validate")
@@ -94,7 +106,7 @@ def validate_cmd(
     out: Path = typer.Option(..., "--out", help="Folder for the import-ready files, rejects and manifest."),
     delimiter: str = DELIM, encoding: str = ENC, fmt: str = FMT, maps: Optional[List[str]] = MAP,
     mapping_file: Optional[str] = MAPFILE, fold_unknown: bool = FOLD, default_region: Optional[str] = REGION_DEFAULT,
-    chunk_rows: int = CHUNK,
+    chunk_rows: int = CHUNK, runner: str = RUNNER, workers: int = WORKERS, dask_address: Optional[str] = DASK,
     staged_format: str = typer.Option("CSV", "--staged-format", help="CSV or JSON import files."),
     report: Optional[Path] = REPORT,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary table."),
@@ -105,7 +117,7 @@ def validate_cmd(
 
     def go():
         src = _source_params(sources, delimiter, encoding, fmt, maps, mapping_file, fold_unknown, default_region,
-                             chunk_rows)
+                             chunk_rows, runner, workers, dask_address)
         rep = run_validate(src, str(out), ConsoleRuntime(quiet=quiet), staged_format=staged_format.upper())
         _write_report(rep, report)
         return rep
@@ -119,7 +131,7 @@ def import_cmd(
     sources: List[str] = SOURCES,
     delimiter: str = DELIM, encoding: str = ENC, fmt: str = FMT, maps: Optional[List[str]] = MAP,
     mapping_file: Optional[str] = MAPFILE, fold_unknown: bool = FOLD, default_region: Optional[str] = REGION_DEFAULT,
-    chunk_rows: int = CHUNK,
+    chunk_rows: int = CHUNK, runner: str = RUNNER, workers: int = WORKERS, dask_address: Optional[str] = DASK,
     application_id: Optional[str] = typer.Option(None, "--application-id", envvar="PINPOINT_APPLICATION_ID",
                                                  help="Pinpoint application (project) id."),
     bucket: Optional[str] = typer.Option(None, "--bucket", envvar="PINPOINT_ETL_BUCKET", help="S3 staging bucket."),
@@ -167,7 +179,7 @@ def import_cmd(
     def go():
         nonlocal service
         src = _source_params(sources, delimiter, encoding, fmt, maps, mapping_file, fold_unknown, default_region,
-                             chunk_rows)
+                             chunk_rows, runner, workers, dask_address)
         tp = TargetParams(application_id=application_id, bucket=bucket, prefix=prefix, role_arn=role_arn,
                           region=region, credentials_block=credentials_block,
                           expected_bucket_owner=expected_bucket_owner, sse=sse, kms_key_id=kms_key_id)

@@ -51,6 +51,7 @@ def stage_options(src: SourceParams, opts: ImportOptions | None = None) -> Stage
         read=ReadOptions(delimiter=src.delimiter, encoding=src.encoding, format=src.format,
                          chunk_rows=src.chunk_rows),
         mapping=mapping, fold_unknown=src.fold_unknown, default_region=src.default_region,
+        runner=src.runner, workers=src.workers, dask_address=src.dask_address,
         fmt=(opts.staged_format if opts else "CSV"),
         max_part_bytes=(opts.max_job_bytes if opts else StageOptions.__dataclass_fields__["max_part_bytes"].default))
 
@@ -87,7 +88,7 @@ def configure_target(t: TargetParams, *, label: str | None = None) -> Target:
 
 def run_id_for(src: SourceParams, opts: ImportOptions | None, target: Target | None, s3=None) -> str:
     sources = expand_sources(list(src.sources), s3_client=s3)
-    params = {"source": src.model_dump(exclude={"sources", "chunk_rows"}),
+    params = {"source": src.model_dump(exclude={"sources", "chunk_rows", "runner", "workers", "dask_address"}),
               "import": opts.model_dump(exclude={"force", "keep_staged", "poll_initial_seconds",
                                                  "poll_max_seconds", "timeout_seconds"}) if opts else None,
               "app": target.application_id if target else None}

@@ -109,4 +109,6 @@ def stage_chunk(task: ChunkTask) -> ChunkResult:
                  users=id_hashes(valid["User.UserId"]) if "User.UserId" in valid else missing,
                  rows=valid[cat.ROW_COL].to_numpy(dtype=np.int64))
         result.columns = [c for c in valid.columns if c not in cat.META_COLS]
+    del raw, norm, valid
+    pa.default_memory_pool().release_unused()  # hand freed Arrow memory back: keeps RSS flat per worker
     return result

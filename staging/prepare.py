@@ -201,7 +201,7 @@ class _Keys:
 
 
 def _pass_one(opts, plans, transport, result: Prepared, rejects: _RejectSink, tmp: Path, progress):
-    """Read every chunk in the driver; stage chunks on the executor, at most 2 per worker in flight."""
+    """Read every chunk in the driver; stage chunks on the executor, one more in flight than workers."""
     spills: list[tuple[Path, int]] = []
     keys: dict[str, list[np.ndarray]] = {"ids": [], "users": [], "source_idx": [], "rows": []}
     shown: list[str] = []
@@ -246,7 +246,7 @@ def _pass_one(opts, plans, transport, result: Prepared, rejects: _RejectSink, tm
                 inflight.append(executor.submit(stage_chunk, ChunkTask(index, str(path), opts.mapping,
                                                                        opts.fold_unknown, opts.default_region)))
                 index += 1
-                while len(inflight) >= 2 * executor.workers:
+                while len(inflight) > executor.workers:
                     collect(inflight.pop(0).result())
         while inflight:
             collect(inflight.pop(0).result())
