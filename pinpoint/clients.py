@@ -31,7 +31,11 @@ class AwsClients:
 
 
 def retry_config(max_attempts: int = 5) -> Config:
-    """botocore's standard retry mode: 429/5xx/connection errors retried with jittered backoff, 4xx not."""
+    """botocore's standard retry mode: 429/5xx/connection errors retried with jittered backoff, 4xx not.
+
+    ``AWS_MAX_ATTEMPTS`` (boto3's own variable) overrides the number of attempts.
+    """
+    max_attempts = int(os.environ.get("AWS_MAX_ATTEMPTS") or max_attempts)
     return Config(retries={"mode": "standard", "max_attempts": max_attempts},
                   connect_timeout=10, read_timeout=60, max_pool_connections=16)
 
