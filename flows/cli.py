@@ -51,7 +51,7 @@ def _guard(fn, *args, **kwargs):
         _fail(scrub(f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)"), 2)
 
 
-def _mapping(maps: list[str], mapping_file: Optional[str]):
+def _mapping(maps: list[str] | None) -> dict[str, str]:
     from transforms.columns import parse_map_options
 
     return parse_map_options(maps or [])
@@ -72,7 +72,7 @@ def _source_params(sources, delimiter, encoding, fmt, maps, mapping_file, fold_u
 
     try:
         return SourceParams(sources=sources, delimiter=delimiter, encoding=encoding, format=fmt,
-                            mapping=_mapping(maps, mapping_file), mapping_file=mapping_file,
+                            mapping=_mapping(maps), mapping_file=mapping_file,
                             fold_unknown=fold_unknown, default_region=default_region, chunk_rows=chunk_rows,
                             runner=runner, workers=workers, dask_address=dask_address)
     except ValidationError as exc:

@@ -174,21 +174,14 @@ def configure_reader(application_id: str | None, *, region: str | None = None,
     """
     import os
 
-    from core.errors import ConfigError, TransientError
-    from pinpoint.clients import make_clients
-    from pinpoint.errors import AWS_EXCEPTIONS, translate
+    from core.errors import ConfigError
+    from pinpoint.clients import check_application, make_clients
 
     app = application_id or os.environ.get("PINPOINT_APPLICATION_ID")
     if not app:
         raise ConfigError("missing application id (--application-id / PINPOINT_APPLICATION_ID)")
     clients = make_clients(region=region, credentials_block=credentials_block)
-    try:
-        clients.pinpoint.get_app(ApplicationId=app)
-    except AWS_EXCEPTIONS as exc:
-        err = translate(exc, f"GetApp {app}")
-        if isinstance(err, TransientError):
-            raise err from None
-        raise ConfigError(f"Pinpoint application {app} is not reachable: {err.detail}") from None
+    check_application(clients.pinpoint, app)
     return app, clients
 
 

@@ -16,8 +16,7 @@ from core.errors import ConfigError, JobTimeoutError, PipelineError, TransientEr
 from flows.params import ImportOptions, SourceParams, TargetParams
 from flows.runtime import Runtime
 from pinpoint import s3io
-from pinpoint.clients import AwsClients, make_clients
-from pinpoint.errors import AWS_EXCEPTIONS, translate
+from pinpoint.clients import AwsClients, check_application, make_clients
 from pinpoint.jobs import JobSnapshot, PollPolicy, create_import_job, find_import_job, poll_job
 from report.summary import PartOutcome, RunReport, import_report, now, validate_report
 from sources.locate import expand_sources
@@ -52,8 +51,8 @@ def stage_options(src: SourceParams, opts: ImportOptions | None = None) -> Stage
                          chunk_rows=src.chunk_rows),
         mapping=mapping, fold_unknown=src.fold_unknown, default_region=src.default_region,
         runner=src.runner, workers=src.workers, dask_address=src.dask_address,
-        fmt=(opts.staged_format if opts else "CSV"),
-        max_part_bytes=(opts.max_job_bytes if opts else StageOptions.__dataclass_fields__["max_part_bytes"].default))
+        fmt=opts.staged_format if opts else "CSV",
+        **({"max_part_bytes": opts.max_job_bytes} if opts else {}))
 
 
 def configure_target(t: TargetParams, *, label: str | None = None) -> Target:
@@ -72,13 +71,7 @@ def configure_target(t: TargetParams, *, label: str | None = None) -> Target:
         raise ConfigError("sse aws:kms needs a KMS key id (--kms-key-id)")
     clients = make_clients(region=t.region, credentials_block=t.credentials_block)
     s3io.check_bucket(clients.s3, bucket, t.expected_bucket_owner)
-    try:
-        clients.pinpoint.get_app(ApplicationId=app)
-    except AWS_EXCEPTIONS as exc:
-        err = translate(exc, f"GetApp {app}")
-        if isinstance(err, TransientError):
-            raise err from None
-        raise ConfigError(f"Pinpoint application {app} is not reachable: {err.detail}") from None
+    check_application(clients.pinpoint, app)
     endpoint = clients.pinpoint.meta.endpoint_url
     return Target(application_id=app, bucket=bucket, prefix=t.prefix.strip("/"), role_arn=role, clients=clients,
                   label=label or f"Pinpoint at {endpoint} ({clients.region})",

@@ -89,3 +89,17 @@ def aws_target_configured() -> bool:
             os.environ.pop("AWS_EC2_METADATA_DISABLED", None)
         else:
             os.environ["AWS_EC2_METADATA_DISABLED"] = saved
+
+
+def check_application(pinpoint, application_id: str) -> None:
+    """GetApp: a ConfigError (or TransientError) before any work if the application is not reachable."""
+    from core.errors import TransientError
+    from pinpoint.errors import AWS_EXCEPTIONS, translate
+
+    try:
+        pinpoint.get_app(ApplicationId=application_id)
+    except AWS_EXCEPTIONS as exc:
+        err = translate(exc, f"GetApp {application_id}")
+        if isinstance(err, TransientError):
+            raise err from None
+        raise ConfigError(f"Pinpoint application {application_id} is not reachable: {err.detail}") from None

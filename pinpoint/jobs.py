@@ -11,10 +11,9 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Literal
 
-from core.errors import JobTimeoutError
+from core.errors import JobTimeoutError, TransientError
 from core.masking import scrub
 from pinpoint.errors import AWS_EXCEPTIONS, translate
-from core.errors import TransientError
 from pinpoint.states import JobState, is_final, job_state
 
 JobKind = Literal["import", "export"]

@@ -150,6 +150,9 @@ def _read_header(stream: SourceStream, uri: str, options: ReadOptions, transport
     text = raw.decode("utf-8", ESCAPE_ERRORS)
     if (byte := bad_byte(text)) is not None:
         raise decode_error(source, options.codec, byte, where=" in the header")
+    if b"\x00" in raw and options.codec.replace("-", "").replace("_", "").lower() in ("utf8", "utf8sig"):
+        raise SourceError("the header holds NUL bytes: the file looks like UTF-16 without a byte order mark; "
+                          "pass --encoding utf-16-le (or utf-16-be)", source=source)
     try:
         names = next(csv.reader(io.StringIO(text, newline=""), delimiter=options.delimiter, strict=True))
     except (csv.Error, StopIteration) as exc:

@@ -117,9 +117,11 @@ class _RejectSink:
             self._cm.__exit__(type(exc), exc, exc.__traceback__)
 
 
-def plan_all_columns(opts: StageOptions, transport: dict | None) -> dict[str, dict[str, str]]:
-    """Read every source's header and plan its columns — fails before anything is written."""
-    plans: dict[str, dict[str, str]] = {}
+def check_all_columns(opts: StageOptions, transport: dict | None) -> None:
+    """Read every source's header and plan its columns — fails before anything is written.
+
+    Chunks are planned again as they come (a JSON field may first appear in a later record).
+    """
     targets: list[str] = []
     for uri in opts.sources:
         header = read_header(uri, opts.read, transport_params=transport)
@@ -127,10 +129,8 @@ def plan_all_columns(opts: StageOptions, transport: dict | None) -> dict[str, di
             plan = plan_columns(header, opts.mapping, fold_unknown=opts.fold_unknown)
         except ColumnError as exc:
             raise ColumnError(exc.detail, source=uri) from None
-        plans[uri] = plan
         targets.extend(t for t in plan.values() if t not in cat.META_COLS)
     _check_columns(list(dict.fromkeys(targets)), opts.sources)
-    return plans
 
 
 def _check_columns(columns: list[str], sources: list[str]) -> None:
@@ -147,13 +147,13 @@ def prepare(opts: StageOptions, *, run_id: str, out_base: str, s3=None, write_op
     transport = {"client": s3} if s3 is not None else None
     sources = expand_sources(opts.sources, s3_client=s3)
     opts = StageOptions(**{**asdict(opts), "sources": sources, "read": opts.read})
-    plans = plan_all_columns(opts, transport)
+    check_all_columns(opts, transport)
     result = Prepared(run_id=run_id, out_base=out_base, sources=sources)
     ledger = LedgerWriter(s3io.join(out_base, STAGING_NAME), s3=s3, write_options=write_options)
     rejects = _RejectSink(s3io.join(out_base, "rejects.ndjson"), s3, write_options, ledger)
     try:
         with tempfile.TemporaryDirectory(prefix=f"pinpoint-etl-{run_id}-", dir=spill_dir) as tmp:
-            spills, columns, keys = _pass_one(opts, plans, transport, result, rejects, Path(tmp), progress)
+            spills, columns, keys = _pass_one(opts, transport, result, rejects, Path(tmp), progress)
             _pass_two(opts, spills, keys, columns, result, rejects, ledger, out_base, s3, write_options, progress)
     except BaseException as exc:
         rejects.close(exc)
@@ -200,7 +200,7 @@ class _Keys:
     sources: list[str]
 
 
-def _pass_one(opts, plans, transport, result: Prepared, rejects: _RejectSink, tmp: Path, progress):
+def _pass_one(opts, transport, result: Prepared, rejects: _RejectSink, tmp: Path, progress):
     """Read every chunk in the driver; stage chunks on the executor, one more in flight than workers."""
     spills: list[tuple[Path, int]] = []
     keys: dict[str, list[np.ndarray]] = {"ids": [], "users": [], "source_idx": [], "rows": []}

@@ -124,7 +124,8 @@ def plan_columns(source_columns: list[str], mapping: Mapping[str, str | None] | 
             meta[column] = column
             continue
         base = base_name(column)
-        key = find_mapped(base)
+        # an exact slot name (Address#2) maps that one column; otherwise the base name maps every slot
+        key = column if column != base and column in mapping else find_mapped(base)
         if key is not None:
             target_text = mapping[key]
             if _is_drop(target_text):
