@@ -270,12 +270,15 @@ def _ordered(columns: list[str]) -> list[str]:
 
 
 def _user_overflow(user_h: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """True for the 16th and later surviving endpoints of a user id (0 hash = no user id)."""
+    """True for the 16th and later surviving endpoints of a user id (0 hash = no user id); numpy only."""
     over = np.zeros(len(user_h), dtype=bool)
     idx = np.flatnonzero(keep & (user_h != 0))
     if len(idx):
-        rank = pd.Series(user_h[idx]).groupby(user_h[idx]).cumcount().to_numpy()
-        over[idx[rank >= cat.MAX_ENDPOINTS_PER_USER]] = True
+        order = np.argsort(user_h[idx], kind="stable")  # by user, then input order
+        users = user_h[idx][order]
+        starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
+        rank = np.arange(len(users)) - np.repeat(starts, np.diff(np.r_[starts, len(users)]))
+        over[idx[order[rank >= cat.MAX_ENDPOINTS_PER_USER]]] = True
     return over
 
 
