@@ -1,10 +1,11 @@
 """Stage an import: read → map → normalise → validate → dedupe → write import-ready parts.
 
-Two passes keep memory flat whatever the input size:
+Two passes keep the data out of memory whatever the input size:
 
-1. every chunk is read, mapped, normalised and validated; valid rows spill to a local Arrow
-   file per chunk, rejects go straight to the rejects file, and only 8-byte hashes of Ids and
-   user ids are kept in memory;
+1. the driver reads every chunk and spills it; an executor (threads or Dask, see
+   ``staging.executors``) maps, normalises and validates each one (``staging.chunks``): valid rows
+   spill to a local Arrow file per chunk, rejects go to the rejects file and the ledger, and only
+   hashes of Ids and user ids plus row numbers (about 28 bytes a row) are kept in memory;
 2. once every row has been seen, "last occurrence wins" and the 15-endpoints-per-user rule are
    decided globally on those hashes, and the spilled chunks are written out as import files
    (CSV by default) in parts of at most ``max_part_bytes`` — one import job per part.
