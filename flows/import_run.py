@@ -95,7 +95,10 @@ def run_validate(src: SourceParams, out_dir: str, runtime: Runtime, *, staged_fo
     run_id = run_id_for(src, None, None)
     runtime.log(f"run {run_id}: validating {len(src.sources)} source(s) into {out_dir}")
     out_base = os.path.abspath(out_dir)
-    prepared = prepare(opts, run_id=run_id, out_base=out_base, progress=runtime.progress)
+    try:
+        prepared = prepare(opts, run_id=run_id, out_base=out_base, progress=runtime.progress)
+    except PipelineError as exc:
+        raise exc.with_run(run_id) from None
     final = s3io.join(out_base, ledger.FINAL_NAME)
     os.replace(prepared.ledger_uri, final)  # no job follows: the staging ledger is the final one
     prepared.ledger_uri = final
@@ -173,8 +176,11 @@ def run_import(src: SourceParams, target_params: TargetParams, opts: ImportOptio
         runtime.log(f"run {run_id}: this input was staged before (manifest found): resuming without staging "
                     f"or uploading again; earlier jobs for its files are reused (--force starts afresh)")
     else:
-        prepared = prepare(stage_options(src, opts), run_id=run_id, out_base=out_base, s3=s3,
-                           write_options=target.write_options, progress=runtime.progress)
+        try:
+            prepared = prepare(stage_options(src, opts), run_id=run_id, out_base=out_base, s3=s3,
+                               write_options=target.write_options, progress=runtime.progress)
+        except PipelineError as exc:
+            raise exc.with_run(run_id) from None
     runtime.log(f"run {run_id}: staged {prepared.rows_valid} rows in {len(prepared.parts)} part(s); "
                 f"{prepared.rows_rejected} rejected, {prepared.rows_superseded} superseded")
     outcomes = runtime.run_jobs(prepared.parts, lambda part: import_part(target, opts, part, run_id, runtime),
