@@ -19,6 +19,37 @@ from report.artifacts import PROGRESS_KEY, publish_artifacts
 JOB_LIMIT_NAME = "pinpoint-import-jobs"
 
 
+@task(name="stage-chunk", task_run_name="stage-chunk-{task.index}")
+def stage_chunk_task(task):
+    """Map, normalise and validate one spilled chunk (paths in, a small manifest out)."""
+    from staging.chunks import stage_chunk
+
+    return stage_chunk(task)
+
+
+class TaskRunnerExecutor:
+    """Chunk work as Prefect tasks on a Prefect task runner: threads, or Dask through prefect-dask."""
+
+    def __init__(self, runner: str, workers: int, address: str | None):
+        if runner == "dask":
+            from prefect_dask import DaskTaskRunner
+
+            self._runner = DaskTaskRunner(address=address) if address else DaskTaskRunner(cluster_kwargs={
+                "n_workers": workers, "threads_per_worker": 1, "processes": True, "dashboard_address": None})
+        else:
+            from prefect.task_runners import ThreadPoolTaskRunner
+
+            self._runner = ThreadPoolTaskRunner(max_workers=workers)
+        self.workers = workers
+        self._runner.__enter__()
+
+    def submit(self, fn, arg):
+        return self._runner.submit(stage_chunk_task, parameters={"task": arg})
+
+    def close(self):
+        self._runner.__exit__(None, None, None)
+
+
 @task(name="import-job", task_run_name="import-job-{part.uri}")
 def import_job_task(part, fn):
     """One part's import job, holding a slot of the global concurrency limit while it runs."""
@@ -50,6 +81,9 @@ class PrefectRuntime(Runtime):
                 self._progress_id = create_progress_artifact(pct, key=PROGRESS_KEY, description=description)
             else:
                 update_progress_artifact(self._progress_id, pct, description=description)
+
+    def chunk_executor(self, runner, workers, address):
+        return TaskRunnerExecutor(runner, workers, address)
 
     def run_jobs(self, parts, fn, limit):
         if not parts:

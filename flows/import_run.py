@@ -178,7 +178,8 @@ def run_import(src: SourceParams, target_params: TargetParams, opts: ImportOptio
     else:
         try:
             prepared = prepare(stage_options(src, opts), run_id=run_id, out_base=out_base, s3=s3,
-                               write_options=target.write_options, progress=runtime.progress)
+                               write_options=target.write_options, progress=runtime.progress,
+                               executor=runtime.chunk_executor(src.runner, src.workers, src.dask_address))
         except PipelineError as exc:
             raise exc.with_run(run_id) from None
     runtime.log(f"run {run_id}: staged {prepared.rows_valid} rows in {len(prepared.parts)} part(s); "

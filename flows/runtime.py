@@ -41,6 +41,10 @@ class Runtime:
         with ThreadPoolExecutor(max_workers=max(1, min(limit, len(parts)))) as pool:
             return list(pool.map(fn, parts))
 
+    def chunk_executor(self, runner: str, workers: int, address: str | None):
+        """The executor of chunk work; None lets staging make its own (threads or Dask)."""
+        return None
+
     def publish(self, report: "RunReport") -> None:
         self.log(f"run {report.run_id}: {report.status}: read {report.rows_read}, imported {report.rows_imported}, "
                  f"rejected {report.rows_rejected}, superseded {report.rows_superseded}, failed {report.rows_failed}")

@@ -143,8 +143,12 @@ def _check_columns(columns: list[str], sources: list[str]) -> None:
 
 
 def prepare(opts: StageOptions, *, run_id: str, out_base: str, s3=None, write_options=None,
-            progress: ProgressFn | None = None, spill_dir: str | None = None) -> Prepared:
-    """Run both passes and write parts, rejects and a manifest under ``out_base``."""
+            progress: ProgressFn | None = None, spill_dir: str | None = None, executor=None) -> Prepared:
+    """Run both passes and write parts, rejects and a manifest under ``out_base``.
+
+    ``executor`` (``submit(fn, arg)``/``close()``/``workers``) runs the chunk work; by default one is
+    made from ``opts.runner`` (threads or Dask). The Prefect flow passes one backed by a Prefect task runner.
+    """
     transport = {"client": s3} if s3 is not None else None
     sources = expand_sources(opts.sources, s3_client=s3)
     opts = StageOptions(**{**asdict(opts), "sources": sources, "read": opts.read})
@@ -154,7 +158,7 @@ def prepare(opts: StageOptions, *, run_id: str, out_base: str, s3=None, write_op
     rejects = _RejectSink(s3io.join(out_base, "rejects.ndjson"), s3, write_options, ledger)
     try:
         with tempfile.TemporaryDirectory(prefix=f"pinpoint-etl-{run_id}-", dir=spill_dir) as tmp:
-            spills, columns, keys = _pass_one(opts, transport, result, rejects, Path(tmp), progress)
+            spills, columns, keys = _pass_one(opts, transport, result, rejects, Path(tmp), progress, executor)
             _pass_two(opts, spills, keys, columns, result, rejects, ledger, out_base, s3, write_options, progress)
     except BaseException as exc:
         rejects.close(exc)
@@ -201,13 +205,13 @@ class _Keys:
     sources: list[str]
 
 
-def _pass_one(opts, transport, result: Prepared, rejects: _RejectSink, tmp: Path, progress):
+def _pass_one(opts, transport, result: Prepared, rejects: _RejectSink, tmp: Path, progress, executor=None):
     """Read every chunk in the driver; stage chunks on the executor, one more in flight than workers."""
     spills: list[tuple[Path, int]] = []
     keys: dict[str, list[np.ndarray]] = {"ids": [], "users": [], "source_idx": [], "rows": []}
     shown: list[str] = []
     columns: dict[str, None] = {}
-    executor = make_executor(opts.runner, opts.workers, opts.dask_address)
+    executor = executor or make_executor(opts.runner, opts.workers, opts.dask_address)
     inflight: list = []
 
     def collect(res: ChunkResult) -> None:
