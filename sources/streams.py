@@ -108,6 +108,9 @@ class SourceStream(io.RawIOBase):
         self.error: BaseException | None = None
         self.count_quotes = False
         self.quotes = 0
+        #: set by the CSV reader: a quote with an ordinary character on both sides (``"ab"c`` or ``x"y``)
+        self.stray_quote: re.Pattern[bytes] | None = None
+        self.suspicious = False
 
     def readable(self) -> bool:
         return True
@@ -142,6 +145,8 @@ class SourceStream(io.RawIOBase):
             data, self._pending = self._pending[:size], self._pending[size:]
         if self.count_quotes:
             self.quotes += data.count(b'"')
+            if self.stray_quote is not None and not self.suspicious and self.stray_quote.search(data):
+                self.suspicious = True
         return data
 
     def readinto(self, buffer) -> int:

@@ -190,15 +190,11 @@ CASES: list[Case] = [
          Raises(SourceError, row=2, contains=("unterminated quoted field",))),
     Case("quote-stray-after-closing", 'a quoted value followed by other characters ("b@example.com"x): error',
          "quotes.csv", text(H4, "e1,EMAIL,a@example.com,US", 'e2,EMAIL,"b@example.com"x,US'),
-         Raises(SourceError, row=2, contains=("stray quote",)),
-         bug="accepted silently: the value is staged as b@example.comx (rows 2/2 valid); csv_reader's "
-             "docstring lists 'a quoted field followed by other characters' as a failure"),
+         Raises(SourceError, row=2, contains=("stray quote",))),
     Case("quote-stray-swallows-next-row",
          "an opening quote closed by a stray quote one line later: error, not two rows merged into one",
          "quotes.csv", text(HN, 'e1,EMAIL,a@example.com,"abc', 'e2,EMAIL,b@example.com,x"y'),
-         Raises(SourceError, row=1, contains=("stray quote",)),
-         bug="no error: row 2 is swallowed into row 1's Attributes.Note ('abc e2,EMAIL,b@example.com,xy'); "
-             "rows_read=1 for a 2-row file, so a row is lost without a trace"),
+         Raises(SourceError, row=1, contains=("stray quote",))),
 
     # --- control characters ------------------------------------------------------------------------
     Case("ctrl-tab-cr-lf-quoted", "TAB, CR, LF and CRLF inside a quoted value each become spaces",
