@@ -23,7 +23,6 @@ import math
 import os
 import secrets
 import tempfile
-import time
 from collections.abc import Iterator
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -40,7 +39,7 @@ from flows.params import TargetParams
 from flows.runtime import Runtime
 from pinpoint import s3io
 from pinpoint.errors import AWS_EXCEPTIONS, translate
-from pinpoint.jobs import JobSnapshot, PollPolicy, create_export_job, poll_job
+from pinpoint.jobs import JobSnapshot, PollPolicy, create_export_job, poll_job, retry_transient
 from schemas import catalogue as cat
 from schemas.exported import EXPORT_ONLY_FIELDS, anomalies
 from staging.writers import csv_header, csv_rows, ndjson_rows
@@ -503,19 +502,10 @@ class _CountingFile:
 
 # ---------------------------------------------------------------------------------- the run
 
-def _create_export(target, opts: ExportOptions, prefix_uri: str, run_id: str, attempts: int = 3) -> JobSnapshot:
-    delay = 1.0
-    for attempt in range(attempts):
-        try:
-            return create_export_job(target.clients.pinpoint, target.application_id, s3_url_prefix=prefix_uri,
-                                     role_arn=target.role_arn, segment_id=opts.segment_id,
-                                     segment_version=opts.segment_version, run_id=run_id)
-        except TransientError:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(delay)
-            delay *= 2
-    raise AssertionError("unreachable")
+def _create_export(target, opts: ExportOptions, prefix_uri: str, run_id: str) -> JobSnapshot:
+    return retry_transient(lambda: create_export_job(
+        target.clients.pinpoint, target.application_id, s3_url_prefix=prefix_uri, role_arn=target.role_arn,
+        segment_id=opts.segment_id, segment_version=opts.segment_version, run_id=run_id), attempts=3)
 
 
 def _job_error(run_id: str, snap: JobSnapshot) -> str:

@@ -9,15 +9,14 @@ from __future__ import annotations
 import json
 import os
 import re
-import time
 from dataclasses import dataclass, field
 
-from core.errors import ConfigError, JobTimeoutError, PipelineError, TransientError
+from core.errors import ConfigError, JobTimeoutError, PipelineError
 from flows.params import ImportOptions, SourceParams, TargetParams
 from flows.runtime import Runtime
 from pinpoint import s3io
 from pinpoint.clients import AwsClients, check_application, make_clients
-from pinpoint.jobs import JobSnapshot, PollPolicy, create_import_job, find_import_job, poll_job
+from pinpoint.jobs import JobSnapshot, PollPolicy, create_import_job, find_import_job, poll_job, retry_transient
 from report.summary import PartOutcome, RunReport, import_report, now, validate_report
 from sources.locate import expand_sources
 from sources.options import ReadOptions
@@ -135,27 +134,19 @@ def import_part(target: Target, opts: ImportOptions, part: StagedPart, run_id: s
         return PartOutcome(part=part, job=last[0] if last else None, error=str(exc.with_run(run_id)))
 
 
-def _create_once(target: Target, opts: ImportOptions, part: StagedPart, run_id: str, attempts: int = 4) -> JobSnapshot:
+def _create_once(target: Target, opts: ImportOptions, part: StagedPart, run_id: str) -> JobSnapshot:
     """CreateImportJob, unless a job for this exact staged file exists already (a re-run of the same
     input, or a create that succeeded although its answer was lost): that job is reused (not with force)."""
-    delay = 1.0
-    for attempt in range(attempts):
-        if attempt or not opts.force:
-            existing = find_import_job(target.clients.pinpoint, target.application_id, part.uri)
-            if existing is not None and existing.state != "failed":
-                return existing
-        try:
-            return create_import_job(
-                target.clients.pinpoint, target.application_id, s3_url=part.uri, role_arn=target.role_arn,
-                fmt=opts.staged_format, register_endpoints=opts.register_endpoints,
-                define_segment=opts.define_segment, segment_name=opts.segment_name, segment_id=opts.segment_id,
-                run_id=run_id)
-        except TransientError:
-            if attempt == attempts - 1:
-                raise
-            time.sleep(delay)
-            delay *= 2
-    raise AssertionError("unreachable")
+    def existing() -> JobSnapshot | None:
+        job = find_import_job(target.clients.pinpoint, target.application_id, part.uri)
+        return job if job is not None and job.state != "failed" else None
+
+    if not opts.force and (job := existing()) is not None:
+        return job
+    return retry_transient(lambda: create_import_job(
+        target.clients.pinpoint, target.application_id, s3_url=part.uri, role_arn=target.role_arn,
+        fmt=opts.staged_format, register_endpoints=opts.register_endpoints, define_segment=opts.define_segment,
+        segment_name=opts.segment_name, segment_id=opts.segment_id, run_id=run_id), before_retry=existing)
 
 
 def run_import(src: SourceParams, target_params: TargetParams, opts: ImportOptions, runtime: Runtime,

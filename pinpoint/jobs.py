@@ -89,6 +89,28 @@ def _call(what: str, fn: Callable[[], dict], **context) -> dict:
         raise translate(exc, what, **context) from None
 
 
+def retry_transient(fn: Callable[[], "JobSnapshot"], *, attempts: int = 4, first_delay: float = 1.0,
+                    before_retry: Callable[[], "JobSnapshot | None"] | None = None,
+                    sleep: Callable[[float], None] = time.sleep) -> "JobSnapshot":
+    """Call ``fn``, retrying TransientErrors (that outlasted botocore's own retries) with doubling delays.
+
+    ``before_retry`` may return a job that already exists (a create whose answer was lost); it is then
+    returned instead of calling ``fn`` again, so a retried create never makes a duplicate job.
+    """
+    delay = first_delay
+    for attempt in range(attempts):
+        if attempt and before_retry is not None and (existing := before_retry()) is not None:
+            return existing
+        try:
+            return fn()
+        except TransientError:
+            if attempt == attempts - 1:
+                raise
+            sleep(delay)
+            delay *= 2
+    raise AssertionError("unreachable")
+
+
 def create_import_job(pinpoint, application_id: str, *, s3_url: str, role_arn: str, fmt: str = "CSV",
                       register_endpoints: bool = True, define_segment: bool = False,
                       segment_name: str | None = None, segment_id: str | None = None,
