@@ -112,3 +112,20 @@ def test_chunk_work_runs_as_prefect_tasks_on_a_dask_task_runner(tmp_path, pinpoi
         runs = client.read_task_runs(flow_run_filter=FlowRunFilter(id=FlowRunFilterId(any_=[state.state_details.flow_run_id])))
     chunk_runs = [r for r in runs if r.name.startswith("stage-chunk-")]
     assert len(chunk_runs) == 3 and all(r.state.is_completed() for r in chunk_runs)
+
+
+def test_aws_access_through_a_prefect_aws_credentials_block(tmp_path, pinpoint_env, monkeypatch):
+    from prefect_aws import AwsCredentials
+
+    AwsCredentials(aws_access_key_id="block-key", aws_secret_access_key="block-secret",
+                   region_name=pinpoint_env.region).save("pinpoint-etl-test", overwrite=True)
+    for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):  # only the block can provide credentials now
+        monkeypatch.delenv(var, raising=False)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", "/dev/null")
+    monkeypatch.setenv("AWS_CONFIG_FILE", "/dev/null")
+    src = write_csv(tmp_path / "in.csv", good_rows(2))
+    report = import_endpoints(source=sources(src), target=target_for(pinpoint_env, credentials_block="pinpoint-etl-test"),
+                              options=fast_options())
+    assert report["status"] == "succeeded" and report["rows_imported"] == 2
+    with pytest.raises(Exception, match="no AWS credentials found"):
+        import_endpoints(source=sources(src), target=target_for(pinpoint_env), options=fast_options())
