@@ -13,18 +13,8 @@ Pure functions over pandas DataFrames of text columns; no I/O. Public API:
 from transforms.columns import apply_columns, load_mapping_file, parse_map_options, plan_columns
 from transforms.dedupe import IdLedger, drop_superseded, id_hashes, superseded_by, superseded_mask
 from transforms.normalise import RULES, NormaliseResult
-from transforms.validity import (
-    is_channel_type,
-    is_country_alpha2,
-    is_e164_phone,
-    is_email,
-    is_latitude,
-    is_locale,
-    is_longitude,
-    is_number,
-    is_opt_out,
-    is_timezone,
-)
+from transforms import validity
+from transforms.validity import *  # noqa: F403 - the predicates, listed once in validity.__all__
 
 __all__ = [
     "RULES",
@@ -33,19 +23,10 @@ __all__ = [
     "apply_columns",
     "drop_superseded",
     "id_hashes",
-    "is_channel_type",
-    "is_country_alpha2",
-    "is_e164_phone",
-    "is_email",
-    "is_latitude",
-    "is_locale",
-    "is_longitude",
-    "is_number",
-    "is_opt_out",
-    "is_timezone",
     "load_mapping_file",
     "parse_map_options",
     "plan_columns",
     "superseded_by",
     "superseded_mask",
+    *validity.__all__,
 ]
