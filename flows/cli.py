@@ -63,8 +63,17 @@ def _write_report(report, path: Optional[Path]) -> None:
         path.write_text(report.to_json(), encoding="utf-8")
 
 
+def _start_workers_early(runner: str, sources: List[str]) -> None:
+    """Start the warm worker processes now when the run will use them: they warm up (~3 s) while
+    this process imports and reads."""
+    from staging.executors import process_context, resolve_runner
+
+    if resolve_runner(runner, list(sources)) == "processes":
+        process_context(start=True)
+
+
 def _source_params(sources, delimiter, encoding, fmt, maps, mapping_file, fold_unknown, default_region, chunk_rows,
-                   runner="threads", workers=2, dask_address=None):
+                   runner="auto", workers=2, dask_address=None):
     from pydantic import ValidationError
 
     from core.errors import ConfigError
@@ -95,8 +104,9 @@ FOLD = typer.Option(False, "--fold-unknown", help="Fold unknown columns into Att
 REGION_DEFAULT = typer.Option(None, "--default-region", help="Country (ISO alpha-2) for national phone numbers.")
 CHUNK = typer.Option(100_000, "--chunk-rows", help="Rows per chunk; bounds memory.")
 REPORT = typer.Option(None, "--report", help="Write the JSON run report to this file.")
-RUNNER = typer.Option("threads", "--runner", help="Where chunks are processed: threads or dask.")
-WORKERS = typer.Option(2, "--workers", help="Threads, or Dask LocalCluster worker processes.")
+RUNNER = typer.Option("auto", "--runner", help="Where chunks are processed: auto (processes from 32 MB of input, "
+                      "else threads), processes, threads or dask.")
+WORKERS = typer.Option(2, "--workers", help="Worker processes, threads, or Dask LocalCluster workers.")
 DASK = typer.Option(None, "--dask-address", help="Existing Dask scheduler address (instead of a LocalCluster).")
 
 
@@ -112,6 +122,7 @@ def validate_cmd(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary table."),
 ):
     """Read, normalise and validate sources and write import-ready files to a local folder (no AWS, no Prefect)."""
+    _start_workers_early(runner, sources)
     from flows.import_run import run_validate
     from flows.runtime import ConsoleRuntime
 
@@ -168,6 +179,7 @@ def import_cmd(
     With no AWS target configured (no endpoint URL, credentials or application id), the run goes to the
     bundled local Pinpoint-compatible service and says so first.
     """
+    _start_workers_early(runner, sources)
     from flows.import_run import configure_target, run_import
     from flows.params import ImportOptions, TargetParams
     from flows.runtime import ConsoleRuntime

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 
 from prefect import flow, get_run_logger, task
+from prefect.cache_policies import NO_CACHE
 from prefect.artifacts import create_progress_artifact, update_progress_artifact
 from prefect.client.orchestration import get_client
 from prefect.concurrency.sync import concurrency
@@ -27,11 +28,29 @@ def stage_chunk_task(task):
     return stage_chunk(task)
 
 
+@task(name="stage-chunk", task_run_name="stage-chunk-{task.index}", cache_policy=NO_CACHE)
+def stage_chunk_process_task(task, pool):
+    """``stage_chunk`` in one of the run's worker processes (``pool``); this task waits for it."""
+    from staging.chunks import stage_chunk
+
+    return pool.submit(stage_chunk, task).result()
+
+
 class TaskRunnerExecutor:
-    """Chunk work as Prefect tasks on a Prefect task runner: threads, or Dask through prefect-dask."""
+    """Chunk work as Prefect tasks on a Prefect task runner: threads, Dask through prefect-dask, or
+    (``processes``) thread tasks that each hand their chunk to a worker process of ours — one Prefect
+    task per chunk either way, with every core used and the workers started warm."""
 
     def __init__(self, runner: str, workers: int, address: str | None):
-        if runner == "dask":
+        self._processes = None
+        if runner == "processes":
+            from prefect.task_runners import ThreadPoolTaskRunner
+
+            from staging.executors import ProcessExecutor
+
+            self._processes = ProcessExecutor(workers)
+            self._runner = ThreadPoolTaskRunner(max_workers=workers)
+        elif runner == "dask":
             from prefect_dask import DaskTaskRunner
 
             self._runner = DaskTaskRunner(address=address) if address else DaskTaskRunner(cluster_kwargs={
@@ -44,10 +63,14 @@ class TaskRunnerExecutor:
         self._runner.__enter__()
 
     def submit(self, fn, arg):
+        if self._processes is not None:
+            return self._runner.submit(stage_chunk_process_task, parameters={"task": arg, "pool": self._processes})
         return self._runner.submit(stage_chunk_task, parameters={"task": arg})
 
     def close(self):
         self._runner.__exit__(None, None, None)
+        if self._processes is not None:
+            self._processes.close()
 
 
 @task(name="import-job", task_run_name="import-job-{part.uri}")

@@ -21,6 +21,7 @@ from report.summary import PartOutcome, RunReport, import_report, now, validate_
 from sources.locate import expand_sources
 from sources.options import ReadOptions
 from staging import ledger
+from staging.executors import resolve_runner
 from staging.prepare import Prepared, StagedPart, StageOptions, from_manifest, prepare
 from staging.run_id import derive_run_id
 from transforms.columns import load_mapping_file
@@ -170,7 +171,8 @@ def run_import(src: SourceParams, target_params: TargetParams, opts: ImportOptio
         try:
             prepared = prepare(stage_options(src, opts), run_id=run_id, out_base=out_base, s3=s3,
                                write_options=target.write_options, progress=runtime.progress,
-                               executor=runtime.chunk_executor(src.runner, src.workers, src.dask_address))
+                               executor=runtime.chunk_executor(resolve_runner(src.runner, list(src.sources)),
+                                                                src.workers, src.dask_address))
         except PipelineError as exc:
             raise exc.with_run(run_id) from None
     runtime.log(f"run {run_id}: staged {prepared.rows_valid} rows in {len(prepared.parts)} part(s); "

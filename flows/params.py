@@ -26,9 +26,11 @@ class SourceParams(BaseModel):
     default_region: str | None = Field(None, description="ISO country used to read national phone numbers "
                                                          "when a row has no Location.Country")
     chunk_rows: int = Field(100_000, ge=1_000, description="Rows per chunk (memory is bounded by this)")
-    runner: Literal["threads", "dask"] = Field("threads", description="Where chunks are normalised and validated: "
-                                               "a thread pool, or Dask (a LocalCluster, or dask_address)")
-    workers: int = Field(2, ge=1, le=64, description="Threads, or Dask LocalCluster worker processes")
+    runner: Literal["auto", "processes", "threads", "dask"] = Field(
+        "auto", description="Where chunks are normalised and validated: worker processes (every core; ~3 s "
+        "to start), a thread pool (starts at once), Dask (a LocalCluster, or dask_address), or auto: "
+        "processes from 32 MB of input or for remote sources, else threads")
+    workers: int = Field(2, ge=1, le=64, description="Worker processes, threads, or Dask LocalCluster workers")
     dask_address: str | None = Field(None, description="Address of an existing Dask scheduler "
                                      "(tcp://host:8786); its workers must share the local work folder")
 

@@ -17,11 +17,13 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow.compute as pc
 from pandera.typing import Series
 
 from core.errors import ColumnError
 from schemas import catalogue as cat
 from transforms import validity as v
+from transforms._strings import to_arrow
 
 _ATTR_RE = r"^(Attributes|User\.UserAttributes)\..+$"
 _METRIC_RE = r"^Metrics\..+$"
@@ -158,12 +160,12 @@ def endpoint_sizes(df: pd.DataFrame) -> pd.Series:
     for col in df.columns:
         if col in cat.META_COLS:
             continue
-        s = df[col]
-        present = s.notna().to_numpy()
-        if not present.any():
+        arr = to_arrow(df[col])
+        if arr.null_count == len(arr):
             continue
-        lengths = s.str.len().fillna(0).to_numpy(dtype=np.int64)  # characters; ≥ bytes/4, close for ASCII
-        total += np.where(present, lengths + len(cat.attribute_key(cat.base_name(col))) + 6, 0)
+        # characters (≥ bytes/4, close for ASCII) plus the name and punctuation; missing adds nothing
+        overhead = len(cat.attribute_key(cat.base_name(col))) + 6
+        total += pc.fill_null(pc.add(pc.utf8_length(arr), overhead), 0).to_numpy(zero_copy_only=False)
     return pd.Series(total, index=df.index)
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import numpy as np
 import pandas as pd
 import pandera.pandas as pa
 
@@ -22,15 +23,15 @@ def _reason(column: object, check: object) -> str:
     return check
 
 
-def validate_chunk(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
-    """Validate ``frame`` lazily; return (valid rows, reasons per rejected row index).
+def validate_chunk(frame: pd.DataFrame) -> tuple[np.ndarray, pd.Series]:
+    """Validate ``frame`` lazily; return (valid: a numpy bool per row, reasons per rejected row index).
 
     Reasons are the schema's messages: they name the field and the rule, never the value,
     so they are safe to show in logs and artifacts.
     """
     try:
         ImportEndpoint.validate(frame, lazy=True)
-        return frame, pd.Series([], dtype=object)
+        return np.ones(len(frame), dtype=bool), pd.Series([], dtype=object)
     except pa.errors.SchemaErrors as exc:
         errors = exc
     cases = errors.failure_cases
@@ -44,5 +45,4 @@ def validate_chunk(frame: pd.DataFrame) -> tuple[pd.DataFrame, pd.Series]:
         if reason not in bucket:
             bucket.append(reason)
     reasons = pd.Series(reasons_by_row, dtype=object)
-    valid = frame.drop(index=reasons.index)
-    return valid, reasons
+    return ~frame.index.isin(reasons.index), reasons

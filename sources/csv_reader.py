@@ -75,8 +75,7 @@ def read_csv_chunks(uri: str, options: ReadOptions, transport_params: dict | Non
             return
         explain = _Explainer(uri, options, transport_params)
         stream.count_quotes = True
-        plain = re.escape(delimiter.encode("utf-8"))
-        stream.stray_quote = re.compile(rb'[^' + plain + rb'\r\n"]"[^' + plain + rb'\r\n"]')
+        stream.quote_neighbours = delimiter.encode("utf-8") + b'\r\n"'
         try:
             reader = pacsv.open_csv(
                 stream,

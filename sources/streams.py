@@ -19,6 +19,7 @@ from typing import BinaryIO
 from urllib.parse import urlsplit, urlunsplit
 
 import botocore.exceptions as bce
+import numpy as np
 import requests
 import smart_open
 
@@ -89,6 +90,17 @@ def open_binary(uri: str, transport_params: dict | None = None) -> BinaryIO:
         raise translate(exc, display_name(uri)) from None
 
 
+def has_stray_quote(data: bytes, neighbours: bytes) -> bool:
+    """True if a quote in ``data[1:-1]`` has a byte outside ``neighbours`` on both sides (vectorised:
+    a regex over every byte costs ~10 s per GB here, this ~0.3 s)."""
+    buf = np.frombuffer(data, dtype=np.uint8)
+    at = np.flatnonzero(buf[1:-1] == ord('"')) + 1
+    if not at.size:
+        return False
+    allowed = np.frombuffer(neighbours, dtype=np.uint8)
+    return bool((~np.isin(buf[at - 1], allowed) & ~np.isin(buf[at + 1], allowed)).any())
+
+
 class SourceStream(io.RawIOBase):
     """A readable byte stream over an opened source, for parsers that need plain bytes.
 
@@ -108,9 +120,11 @@ class SourceStream(io.RawIOBase):
         self.error: BaseException | None = None
         self.count_quotes = False
         self.quotes = 0
-        #: set by the CSV reader: a quote with an ordinary character on both sides (``"ab"c`` or ``x"y``)
-        self.stray_quote: re.Pattern[bytes] | None = None
+        #: set by the CSV reader: the bytes that may sit next to a quote (delimiter, CR, LF, quote);
+        #: a quote with any other byte on both sides (``"ab"c`` or ``x"y``) makes the stream suspicious
+        self.quote_neighbours: bytes | None = None
         self.suspicious = False
+        self._tail = b""
 
     def readable(self) -> bool:
         return True
@@ -145,8 +159,9 @@ class SourceStream(io.RawIOBase):
             data, self._pending = self._pending[:size], self._pending[size:]
         if self.count_quotes:
             self.quotes += data.count(b'"')
-            if self.stray_quote is not None and not self.suspicious and self.stray_quote.search(data):
-                self.suspicious = True
+            if self.quote_neighbours is not None and not self.suspicious and data:
+                self.suspicious = has_stray_quote(self._tail + data, self.quote_neighbours)
+                self._tail = (self._tail + data)[-2:]
         return data
 
     def readinto(self, buffer) -> int:

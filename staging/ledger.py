@@ -52,8 +52,10 @@ class LedgerWriter:
         if n == 0:
             return
         def col(value, typ):
-            if value is None or isinstance(value, (str, int)):
-                return pa.array([value] * n, type=typ)
+            if value is None:
+                return pa.nulls(n, type=typ)
+            if isinstance(value, (str, int)):
+                return pa.repeat(pa.scalar(value, type=typ), n)
             return pa.array(value, type=typ)
         table = pa.table([col(source, pa.string()), col(row, pa.int64()), col(fate, pa.string()),
                           col(part, pa.string()), col(part_row, pa.int64()), col(detail, pa.string())],

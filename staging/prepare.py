@@ -35,11 +35,14 @@ from sources.locate import expand_sources
 from sources.options import ReadOptions
 from sources.read import read_chunks, read_header
 from staging.chunks import ChunkResult, ChunkTask, reject_records, stage_chunk
-from staging.executors import Runner, make_executor
+from staging.executors import Runner, make_executor, resolve_runner
 from staging.ledger import STAGING_NAME, LedgerWriter
 from staging.writers import EXTENSIONS, StagedFormat, encode_header, encode_rows
 from transforms.columns import plan_columns
+from sources.frames import TEXT_DTYPE
 from transforms.dedupe import superseded_by, superseded_mask
+
+_TEXT_TYPES = {pa.string(): TEXT_DTYPE, pa.large_string(): TEXT_DTYPE}
 
 
 @dataclass
@@ -53,7 +56,7 @@ class StageOptions:
     default_region: str | None = None
     fmt: StagedFormat = "CSV"
     max_part_bytes: int = cat.MAX_JOB_BYTES
-    runner: Runner = "threads"
+    runner: Runner = "auto"
     workers: int = 2
     dask_address: str | None = None
 
@@ -211,7 +214,7 @@ def _pass_one(opts, transport, result: Prepared, rejects: _RejectSink, tmp: Path
     keys: dict[str, list[np.ndarray]] = {"ids": [], "users": [], "source_idx": [], "rows": []}
     shown: list[str] = []
     columns: dict[str, None] = {}
-    executor = executor or make_executor(opts.runner, opts.workers, opts.dask_address)
+    executor = executor or make_executor(resolve_runner(opts.runner, opts.sources), opts.workers, opts.dask_address)
     inflight: list = []
 
     def collect(res: ChunkResult) -> None:
@@ -297,23 +300,25 @@ def _pass_two(opts, spills, keys: _Keys, columns, result: Prepared, rejects: _Re
     offset = 0
     try:
         for path, src_idx in spills:
-            frame = feather.read_table(path).to_pandas()
-            n = len(frame)
+            table = feather.read_table(path, memory_map=True)
+            n, source = table.num_rows, keys.sources[src_idx]
             sup, ovf = superseded[offset:offset + n], over[offset:offset + n]
+            rows = table.column(cat.ROW_COL).to_numpy()
             if sup.any():
                 win = winners[offset:offset + n][sup]
                 details = [f"superseded by {keys.sources[keys.source_idx[w]]} row {keys.rows[w]}" for w in win]
-                ledger.add(keys.sources[src_idx], frame.loc[sup, cat.ROW_COL].to_numpy(), "superseded",
-                           detail=details)
+                ledger.add(source, rows[sup], "superseded", detail=details)
             offset += n
             if ovf.any():
-                rows = frame[ovf]
+                frame = table.filter(pa.array(ovf)).to_pandas(types_mapper=_TEXT_TYPES.get)
                 reason = f"User.UserId has more than {cat.MAX_ENDPOINTS_PER_USER} endpoints in this input"
-                rejects.add(rows, pd.Series([[reason]] * len(rows), index=rows.index, dtype=object))
-            keep = frame[~sup & ~ovf]
-            result.rows_valid += len(keep)
-            if len(keep):
-                writer.write(keep)
+                rejects.add(frame, pd.Series([[reason]] * len(frame), index=frame.index, dtype=object))
+            keep = ~sup & ~ovf
+            kept = table if keep.all() else table.filter(pa.array(keep))
+            result.rows_valid += kept.num_rows
+            if kept.num_rows:
+                writer.write(kept, source)
+            del table, kept
             if progress:
                 progress("stage", result.rows_valid)
     except BaseException as exc:
@@ -349,32 +354,33 @@ class _PartWriter:
             self.result.parts.append(self._part)
             self._cm = self._fh = self._part = None
 
-    def write(self, frame: pd.DataFrame) -> None:
+    def write(self, table: pa.Table, source: str) -> None:
+        """Append ``table``'s rows (all from ``source``), cutting parts at the size limit."""
         # encode in slices so a part can be cut close to the limit without a huge buffer
-        step = max(1, min(len(frame), 50_000))
-        for start in range(0, len(frame), step):
-            piece = frame.iloc[start:start + step]
+        step = max(1, min(table.num_rows, 50_000))
+        for start in range(0, table.num_rows, step):
+            piece = table.slice(start, step)
             data = encode_rows(piece, self.columns, self.fmt)
             if self._part is not None and self._part.bytes + len(data) > self.max_bytes:
-                if len(piece) > 1:
-                    half = len(piece) // 2
-                    self.write(piece.iloc[:half])
-                    self.write(piece.iloc[half:])
+                if piece.num_rows > 1:
+                    half = piece.num_rows // 2
+                    self.write(piece.slice(0, half), source)
+                    self.write(piece.slice(half), source)
                     continue
                 self._finish()
             if self._part is None:
                 self._open()
-                if self._part.bytes + len(data) > self.max_bytes and len(piece) > 1:
-                    half = len(piece) // 2
-                    self.write(piece.iloc[:half])
-                    self.write(piece.iloc[half:])
+                if self._part.bytes + len(data) > self.max_bytes and piece.num_rows > 1:
+                    half = piece.num_rows // 2
+                    self.write(piece.slice(0, half), source)
+                    self.write(piece.slice(half), source)
                     continue
             self._fh.write(data)
             self._part.bytes += len(data)
             first = self._part.rows + 1
-            self._part.rows += len(piece)
-            self.ledger.add(piece[cat.SOURCE_COL].astype(str).to_numpy(), piece[cat.ROW_COL].to_numpy(), "staged",
-                            part=self._part.uri, part_row=np.arange(first, first + len(piece)))
+            self._part.rows += piece.num_rows
+            self.ledger.add(source, piece.column(cat.ROW_COL).to_numpy(), "staged",
+                            part=self._part.uri, part_row=np.arange(first, first + piece.num_rows))
 
     def close(self):
         self._finish()

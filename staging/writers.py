@@ -26,11 +26,14 @@ def csv_header(columns: list[str]) -> bytes:
     return (",".join(cat.base_name(c) for c in columns) + "\n").encode("utf-8")
 
 
-def csv_rows(frame: pd.DataFrame, columns: list[str]) -> bytes:
-    """CSV body (no header) of ``frame`` restricted/aligned to ``columns``; NA → empty cell."""
-    present = [c for c in columns if c in frame.columns]
-    source = pa.Table.from_pandas(frame[present], preserve_index=False)
-    arrays = [source.column(c) if c in frame.columns else pa.nulls(len(frame), type=pa.string()) for c in columns]
+def csv_rows(frame: pd.DataFrame | pa.Table, columns: list[str]) -> bytes:
+    """CSV body (no header) of ``frame`` (pandas or Arrow) restricted/aligned to ``columns``; NA → empty cell."""
+    names = frame.column_names if isinstance(frame, pa.Table) else list(frame.columns)
+    present = [c for c in columns if c in names]
+    source = frame.select(present) if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame[present],
+                                                                                            preserve_index=False)
+    n = source.num_rows
+    arrays = [source.column(c) if c in names else pa.nulls(n, type=pa.string()) for c in columns]
     table = pa.Table.from_arrays(arrays, names=[f"c{i}" for i in range(len(columns))])
     buf = io.BytesIO()
     pacsv.write_csv(table, buf, pacsv.WriteOptions(include_header=False, quoting_style="needed"))
@@ -75,8 +78,10 @@ def ndjson_rows(frame: pd.DataFrame, columns: list[str]) -> bytes:
     return out.getvalue().encode("utf-8")
 
 
-def encode_rows(frame: pd.DataFrame, columns: list[str], fmt: StagedFormat) -> bytes:
-    return csv_rows(frame, columns) if fmt == "CSV" else ndjson_rows(frame, columns)
+def encode_rows(frame: pd.DataFrame | pa.Table, columns: list[str], fmt: StagedFormat) -> bytes:
+    if fmt == "CSV":
+        return csv_rows(frame, columns)
+    return ndjson_rows(frame.to_pandas() if isinstance(frame, pa.Table) else frame, columns)
 
 
 def encode_header(columns: list[str], fmt: StagedFormat) -> bytes:

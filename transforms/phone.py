@@ -28,6 +28,7 @@ international and national text) and their mutations.
 from __future__ import annotations
 
 import re
+import threading
 from functools import cache, lru_cache
 
 import numpy as np
@@ -324,6 +325,10 @@ def normalise_phone(series: pd.Series, region: pd.Series | str | None = None, *,
         out, rest = _national_fast_path(arr, out, rest, regions)
         if rest.size:
             out = _slow_path(arr, out, rest, regions)
+    # every value this call wrote or kept as E.164 was checked by e164_valid: remember them for
+    # is_e164_phone (the schema's check of the same chunk), which then skips the work
+    replaced = to_numpy_bool(pc.not_equal(out, arr), null=False)
+    _KNOWN.valid = out.filter(pa.array(ok | replaced))
     changed = count_changed(arr, out)
     return (from_arrow(out, series), changed) if changed else (series, 0)
 
@@ -353,7 +358,19 @@ def _slow_path(arr: pa.Array, out: pa.Array, rest: np.ndarray, regions: pa.Array
     return replace_where(out, mask, new.filter(pa.array(replace)))
 
 
+#: per thread, the values the last :func:`normalise_phone` found valid (validity is a pure function
+#: of the text, so a value found there is valid whenever it is met again)
+_KNOWN = threading.local()
+
+
 def is_e164_phone(series: pd.Series) -> pd.Series:
     """True where the value is a valid phone number written in E.164 (missing → True)."""
     arr = to_arrow(series)
-    return bool_series(e164_valid(arr) | arr.is_null().to_numpy(zero_copy_only=False), series)
+    ok = arr.is_null().to_numpy(zero_copy_only=False).copy()
+    known = getattr(_KNOWN, "valid", None)
+    if known is not None and len(known) and len(arr):
+        ok |= to_numpy_bool(pc.is_in(arr, value_set=known.cast(arr.type)))
+    todo = np.flatnonzero(~ok)
+    if todo.size:
+        ok[todo] = e164_valid(arr if todo.size == len(arr) else arr.take(pa.array(todo)))
+    return bool_series(ok, series)

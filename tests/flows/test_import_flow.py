@@ -97,14 +97,16 @@ def test_more_than_one_part_makes_several_jobs(tmp_path, pinpoint_env):
     assert report["rows_imported"] == 40 and report["status"] == "succeeded"
 
 
-def test_chunk_work_runs_as_prefect_tasks_on_a_dask_task_runner(tmp_path, pinpoint_env, pinpoint_client):
+@pytest.mark.parametrize("runner", ["dask", "processes"])
+def test_chunk_work_runs_as_prefect_tasks_on_dask_or_worker_processes(runner, tmp_path, pinpoint_env,
+                                                                    pinpoint_client):
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
     from flows.params import SourceParams
 
     src = write_csv(tmp_path / "in.csv", good_rows(2500) + [["bad", "SMS", "+1 000", "US", "", "", "", "", ""]])
-    source = SourceParams(sources=[str(src)], chunk_rows=1000, runner="dask", workers=2)
+    source = SourceParams(sources=[str(src)], chunk_rows=1000, runner=runner, workers=2)
     state = import_endpoints(source=source, target=target_for(pinpoint_env), options=fast_options(), return_state=True)
     report = state.result()
     assert (report["rows_read"], report["rows_imported"], report["rows_rejected"]) == (2501, 2500, 1)

@@ -1,4 +1,4 @@
-"""The same staging result whatever runs the chunks: threads or a Dask LocalCluster of 2 processes."""
+"""The same staging result whatever runs the chunks: threads, worker processes or a Dask LocalCluster."""
 
 from __future__ import annotations
 
@@ -10,6 +10,7 @@ import pytest
 
 from sources.options import ReadOptions
 from staging.ledger import read_batches
+from staging.executors import AUTO_PROCESS_BYTES, resolve_runner
 from staging.prepare import StageOptions, prepare
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -40,7 +41,7 @@ def _outcome(p):
 
 
 @pytest.mark.parametrize("which", ["sample_data", "generated-100k"])
-def test_threads_and_dask_stage_identical_files_and_counts(which, tmp_path, tmp_path_factory):
+def test_threads_processes_and_dask_stage_identical_files_and_counts(which, tmp_path, tmp_path_factory):
     pytest.importorskip("dask.distributed")
     if which == "sample_data":
         sources, chunk_rows, part_bytes = [ROOT / "sample_data/endpoints.csv", ROOT / "sample_data/endpoints.ndjson"], \
@@ -48,10 +49,11 @@ def test_threads_and_dask_stage_identical_files_and_counts(which, tmp_path, tmp_
     else:
         sources, chunk_rows, part_bytes = [_generated(tmp_path_factory, 100_000)], 20_000, 8 * 1024 * 1024
     threads = _outcome(_stage(sources, tmp_path / "threads", "threads", chunk_rows, part_bytes))
-    dask = _outcome(_stage(sources, tmp_path / "dask", "dask", chunk_rows, part_bytes))
-    assert threads[3] == dask[3]
-    assert threads[1] == dask[1] and threads[2] == dask[2]
-    assert threads[0] == dask[0]
+    for runner in ("processes", "dask"):
+        other = _outcome(_stage(sources, tmp_path / runner, runner, chunk_rows, part_bytes))
+        assert threads[3] == other[3], runner
+        assert threads[1] == other[1] and threads[2] == other[2], runner
+        assert threads[0] == other[0], runner
     assert len(threads[0]) > 1  # the lowered part limit made several parts (several import jobs)
     read, valid, rejected, superseded = threads[3][:4]
     assert read == valid + rejected + superseded and rejected > 0 and superseded > 0
@@ -61,3 +63,23 @@ def test_threads_and_dask_stage_identical_files_and_counts(which, tmp_path, tmp_
         assert (read, rejected, superseded) == (csv["rows_read"] + nd["rows_read"],
                                                 csv["rows_rejected"] + nd["rows_rejected"],
                                                 csv["rows_superseded"] + nd["rows_superseded"])
+
+
+def test_auto_runner_uses_processes_for_large_or_remote_inputs(tmp_path):
+    small = tmp_path / "small.csv"
+    small.write_bytes(b"Id\n" + b"x\n" * 10)
+    big = tmp_path / "big.csv"
+    with open(big, "wb") as fh:
+        fh.truncate(AUTO_PROCESS_BYTES)
+    gz = tmp_path / "part.csv.gz"
+    with open(gz, "wb") as fh:
+        fh.truncate(AUTO_PROCESS_BYTES // 5 + 1)  # compressed input counts five times its size
+    assert resolve_runner("auto", [str(small)]) == "threads"
+    assert resolve_runner("auto", [str(small), str(tmp_path / "missing.csv")]) == "threads"
+    assert resolve_runner("auto", [str(big)]) == "processes"
+    assert resolve_runner("auto", [str(tmp_path / "*.csv")]) == "processes"
+    assert resolve_runner("auto", [str(tmp_path)]) == "processes"
+    assert resolve_runner("auto", [str(gz)]) == "processes"
+    assert resolve_runner("auto", ["s3://bucket/in.csv"]) == "processes"
+    assert resolve_runner("threads", [str(big)]) == "threads"
+    assert resolve_runner("processes", [str(small)]) == "processes"
