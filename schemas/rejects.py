@@ -33,11 +33,13 @@ def validate_chunk(frame: pd.DataFrame) -> tuple[np.ndarray, pd.Series]:
         ImportEndpoint.validate(frame, lazy=True)
         return np.ones(len(frame), dtype=bool), pd.Series([], dtype=object)
     except pa.errors.SchemaErrors as exc:
-        errors = exc
-    cases = errors.failure_cases
-    cases = cases[cases["index"].notna()]
-    if cases.empty:  # a schema-wide failure with no row: nothing is row-specific
-        raise errors
+        cases = exc.failure_cases
+        cases = cases[cases["index"].notna()]
+        if cases.empty:  # a schema-wide failure with no row: nothing is row-specific
+            raise
+        # the error holds the chunk and Pandera's frames, in a reference cycle through its
+        # traceback: drop that now, or each worker keeps chunks alive until the cyclic GC runs
+        exc.__traceback__ = None
     reasons_by_row: dict[object, list[str]] = {}
     for idx, column, check in zip(cases["index"], cases["column"], cases["check"]):
         bucket = reasons_by_row.setdefault(idx, [])

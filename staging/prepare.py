@@ -4,11 +4,13 @@ Two passes keep the data out of memory whatever the input size:
 
 1. the driver reads every chunk and spills it; an executor (threads or Dask, see
    ``staging.executors``) maps, normalises and validates each one (``staging.chunks``): valid rows
-   spill to a local Arrow file per chunk, rejects go to the rejects file and the ledger, and only
-   hashes of Ids and user ids plus row numbers (about 28 bytes a row) are kept in memory;
+   spill to a local Arrow file per chunk, rejects go to the rejects file and the ledger, and
+   hashes of Ids and user ids go to partitioned key files on disk (``staging.keys``);
 2. once every row has been seen, "last occurrence wins" and the 15-endpoints-per-user rule are
-   decided globally on those hashes, and the spilled chunks are written out as import files
-   (CSV by default) in parts of at most ``max_part_bytes`` — one import job per part.
+   decided globally, one key partition at a time, and the spilled chunks are written out as
+   import files (CSV by default) in parts of at most ``max_part_bytes`` — one import job per part.
+
+Memory does not grow with the input: chunks, key partitions and the decided rows (~1 %) only.
 
 Every row read ends in exactly one bucket: staged, rejected (with every reason) or superseded.
 """
@@ -36,11 +38,11 @@ from sources.options import ReadOptions
 from sources.read import read_chunks, read_header
 from staging.chunks import ChunkResult, ChunkTask, reject_records, stage_chunk
 from staging.executors import Runner, make_executor, resolve_runner
+from staging.keys import KeyStore
 from staging.ledger import STAGING_NAME, LedgerWriter
 from staging.writers import EXTENSIONS, StagedFormat, encode_header, encode_rows
 from transforms.columns import plan_columns
 from sources.frames import TEXT_DTYPE
-from transforms.dedupe import superseded_by, superseded_mask
 
 _TEXT_TYPES = {pa.string(): TEXT_DTYPE, pa.large_string(): TEXT_DTYPE}
 
@@ -197,21 +199,10 @@ def from_manifest(doc: dict, out_base: str) -> Prepared:
                     sources=doc["sources"])
 
 
-@dataclass
-class _Keys:
-    """Per valid row, in spill order: Id hash, user id hash, source index and source row (24 bytes/row)."""
-
-    ids: np.ndarray
-    users: np.ndarray
-    source_idx: np.ndarray
-    rows: np.ndarray
-    sources: list[str]
-
-
 def _pass_one(opts, transport, result: Prepared, rejects: _RejectSink, tmp: Path, progress, executor=None):
     """Read every chunk in the driver; stage chunks on the executor, one more in flight than workers."""
     spills: list[tuple[Path, int]] = []
-    keys: dict[str, list[np.ndarray]] = {"ids": [], "users": [], "source_idx": [], "rows": []}
+    store = KeyStore(tmp / "keys")
     shown: list[str] = []
     columns: dict[str, None] = {}
     executor = executor or make_executor(resolve_runner(opts.runner, opts.sources), opts.workers, opts.dask_address)
@@ -233,10 +224,7 @@ def _pass_one(opts, transport, result: Prepared, rejects: _RejectSink, tmp: Path
             idx = shown.index(res.source)
             spills.append((Path(res.valid_path), idx))
             with np.load(res.keys_path) as k:
-                keys["ids"].append(k["ids"])
-                keys["users"].append(k["users"])
-                keys["rows"].append(k["rows"])
-            keys["source_idx"].append(np.full(res.valid_rows, idx, dtype=np.int32))
+                store.add(k["ids"], k["users"], idx, k["rows"])
             os.unlink(res.keys_path)
             for c in res.columns:
                 columns.setdefault(c, None)
@@ -261,13 +249,9 @@ def _pass_one(opts, transport, result: Prepared, rejects: _RejectSink, tmp: Path
     finally:
         executor.close()
 
-    def cat_(name, dtype):
-        return np.concatenate(keys[name]) if keys[name] else np.zeros(0, dtype)
-
+    store.close()
     _check_columns(list(columns), opts.sources)
-    k = _Keys(ids=cat_("ids", np.uint64), users=cat_("users", np.uint64), source_idx=cat_("source_idx", np.int32),
-              rows=cat_("rows", np.int64), sources=shown)
-    return spills, _ordered(list(columns)), k
+    return spills, _ordered(list(columns)), (store, shown)
 
 
 def _ordered(columns: list[str]) -> list[str]:
@@ -277,36 +261,21 @@ def _ordered(columns: list[str]) -> list[str]:
                                           c != cat.base_name(c), len(c), c))
 
 
-def _user_overflow(user_h: np.ndarray, keep: np.ndarray) -> np.ndarray:
-    """True for the 16th and later surviving endpoints of a user id (0 hash = no user id); numpy only."""
-    over = np.zeros(len(user_h), dtype=bool)
-    idx = np.flatnonzero(keep & (user_h != 0))
-    if len(idx):
-        order = np.argsort(user_h[idx], kind="stable")  # by user, then input order
-        users = user_h[idx][order]
-        starts = np.flatnonzero(np.r_[True, users[1:] != users[:-1]])
-        rank = np.arange(len(users)) - np.repeat(starts, np.diff(np.r_[starts, len(users)]))
-        over[idx[order[rank >= cat.MAX_ENDPOINTS_PER_USER]]] = True
-    return over
-
-
-def _pass_two(opts, spills, keys: _Keys, columns, result: Prepared, rejects: _RejectSink, ledger: LedgerWriter,
-              out_base, s3, write_options, progress):
-    superseded = superseded_mask(keys.ids) if len(keys.ids) else np.zeros(0, bool)
-    winners = superseded_by(keys.ids) if superseded.any() else None
-    over = _user_overflow(keys.users, ~superseded)
-    result.rows_superseded = int(superseded.sum())
+def _pass_two(opts, spills, keys: tuple[KeyStore, list[str]], columns, result: Prepared, rejects: _RejectSink,
+              ledger: LedgerWriter, out_base, s3, write_options, progress):
+    store, sources = keys
+    decided = store.decide()
+    result.rows_superseded = len(decided.superseded)
     writer = _PartWriter(out_base, opts.fmt, columns, opts.max_part_bytes, s3, write_options, result, ledger)
     offset = 0
     try:
         for path, src_idx in spills:
             table = feather.read_table(path, memory_map=True)
-            n, source = table.num_rows, keys.sources[src_idx]
-            sup, ovf = superseded[offset:offset + n], over[offset:offset + n]
+            n, source = table.num_rows, sources[src_idx]
+            sup, win_src, win_row, ovf = decided.in_range(offset, offset + n)
             rows = table.column(cat.ROW_COL).to_numpy()
             if sup.any():
-                win = winners[offset:offset + n][sup]
-                details = [f"superseded by {keys.sources[keys.source_idx[w]]} row {keys.rows[w]}" for w in win]
+                details = [f"superseded by {sources[w]} row {r}" for w, r in zip(win_src.tolist(), win_row.tolist())]
                 ledger.add(source, rows[sup], "superseded", detail=details)
             offset += n
             if ovf.any():
