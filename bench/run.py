@@ -309,7 +309,8 @@ def targets(runs: list[dict]) -> list[dict]:
 
 
 def print_table(runs: list[dict], checks: list[dict]) -> None:
-    head = ("rows", "step", "seconds", "rows/s", "CPU s", "procs", "peak RSS MB", "tree RSS MB", "tree PSS MB", "exit")
+    head = ("rows", "step", "seconds", "rows/s", "CPU s", "procs", "peak RSS MB", "tree RSS MB", "tree PSS MB",
+            "exit")
     body = []
     for r in runs:
         for step in STEPS:
@@ -349,7 +350,8 @@ def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description="Time pinpoint-etl validate against bare pandas/pyarrow CSV copies.")
     ap.add_argument("--rows", type=int, action="append", help="rows to generate (repeatable; default 1000000)")
     ap.add_argument("--keep", action="store_true", help="keep the outputs (validate folder, copies, logs)")
-    ap.add_argument("--runner", help="passed to validate as --runner (auto, processes, threads, dask; default: validate's own)")
+    ap.add_argument("--runner", help="passed to validate as --runner (auto, processes, threads, dask; "
+                                     "default: validate's own)")
     ap.add_argument("--steps", default=",".join(STEPS), help=f"comma-separated subset of {','.join(STEPS)}")
     ap.add_argument("--repeat", type=int, default=1,
                     help="run each step this many times; the fastest is reported, the largest peak RSS kept")

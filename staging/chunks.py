@@ -78,8 +78,10 @@ def reject_records(raw: pd.DataFrame, reasons: pd.Series) -> tuple[bytes, pa.Tab
 _WARM_ROWS = {
     "Id": ["w1", "w2", "w3", None], "ChannelType": ["sms", "EMAIL", "GCM", "SMS"],
     "Address": ["(202) 555-0143", "Someone@Example.COM", " token ", "+1 000"],
-    "Location.Country": ["usa", "United Kingdom", "DE", "Atlantis"], "Location.Latitude": ["47.61", "1", None, "123"],
-    "Demographic.Locale": ["en-us", "en_GB", None, "xx"], "Demographic.Timezone": ["america/new_york", None, None, "Mars/X"],
+    "Location.Country": ["usa", "United Kingdom", "DE", "Atlantis"],
+    "Location.Latitude": ["47.61", "1", None, "123"],
+    "Demographic.Locale": ["en-us", "en_GB", None, "xx"],
+    "Demographic.Timezone": ["america/new_york", None, None, "Mars/X"],
     "Demographic.Platform": ["iOS", None, "android", None], "OptOut": ["none", "ALL", None, "MAYBE"],
     "Metrics.sessions": ["1", "2.5", None, "x"], "Attributes.Tier": ["gold", None, None, "x" * 120],
     "User.UserId": ["u1", "u1", None, None],
