@@ -20,8 +20,9 @@ import pyarrow.feather as feather
 
 from core.errors import ColumnError
 from schemas import catalogue as cat
+from schemas.ledger import SCHEMA as LEDGER_SCHEMA
 from schemas.rejects import validate_chunk
-from staging.ledger import SCHEMA as LEDGER_SCHEMA
+from staging.writers import csv_rows, ordered_columns
 from transforms.columns import apply_columns, plan_columns
 from transforms.dedupe import id_hashes
 from transforms.normalise import normalise
@@ -47,6 +48,7 @@ class ChunkResult:
     keys_path: str | None = None
     rejects_path: str | None = None
     ledger_path: str | None = None
+    csv_path: str | None = None  # the valid rows as import-file CSV lines, in ordered_columns(columns)
     by_reason: dict[str, int] = field(default_factory=dict)
     normalised: dict[str, int] = field(default_factory=dict)
     columns: list[str] = field(default_factory=list)
@@ -131,13 +133,18 @@ def stage_chunk(task: ChunkTask) -> ChunkResult:
         if result.valid_rows < len(frame):
             table = table.filter(pa.array(valid))
         feather.write_feather(table, result.valid_path, compression="uncompressed")
+        result.columns = [c for c in frame.columns if c not in cat.META_COLS]
+        # encoded here, in parallel, so the last pass mostly copies bytes (used when the run's
+        # columns turn out to be this chunk's, as they are for every chunk of a CSV source)
+        result.csv_path = base + ".valid.csv"
+        with open(result.csv_path, "wb") as fh:
+            fh.write(csv_rows(table, ordered_columns(result.columns)))
         del table
         missing = np.zeros(result.valid_rows, np.uint64)
         np.savez(result.keys_path,
                  ids=id_hashes(frame["Id"])[valid] if "Id" in frame else missing,
                  users=id_hashes(frame["User.UserId"])[valid] if "User.UserId" in frame else missing,
                  rows=frame[cat.ROW_COL].to_numpy(dtype=np.int64)[valid])
-        result.columns = [c for c in frame.columns if c not in cat.META_COLS]
     del raw, norm, frame
     pa.default_memory_pool().release_unused()  # hand freed Arrow memory back: keeps RSS flat per worker
     return result

@@ -19,13 +19,11 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from pinpoint import s3io
+from schemas.ledger import COLUMNS, SCHEMA  # noqa: F401 - re-exported for readers of the ledger
 
 if TYPE_CHECKING:
     from report.summary import PartOutcome
 
-COLUMNS = ("source", "row", "fate", "part", "part_row", "detail")
-SCHEMA = pa.schema([("source", pa.string()), ("row", pa.int64()), ("fate", pa.string()), ("part", pa.string()),
-                    ("part_row", pa.int64()), ("detail", pa.string())])
 STAGING_NAME, FINAL_NAME = "ledger-staging.csv", "ledger.csv"
 _FAILURE = re.compile(r"^(?P<uri>\S+) row (?P<row>\d+): (?P<reason>.*)$")
 

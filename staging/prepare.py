@@ -40,7 +40,7 @@ from staging.chunks import ChunkResult, ChunkTask, reject_records, stage_chunk
 from staging.executors import Runner, make_executor, resolve_runner
 from staging.keys import KeyStore
 from staging.ledger import STAGING_NAME, LedgerWriter
-from staging.writers import EXTENSIONS, StagedFormat, encode_header, encode_rows
+from staging.writers import EXTENSIONS, StagedFormat, encode_header, encode_rows, ordered_columns
 from transforms.columns import plan_columns
 from sources.frames import TEXT_DTYPE
 
@@ -199,9 +199,19 @@ def from_manifest(doc: dict, out_base: str) -> Prepared:
                     sources=doc["sources"])
 
 
+@dataclass
+class _Spill:
+    """One chunk's valid rows: Arrow file, source index, and the CSV lines its worker encoded."""
+
+    path: Path
+    src_idx: int
+    csv_path: str | None
+    columns: list[str]
+
+
 def _pass_one(opts, transport, result: Prepared, rejects: _RejectSink, tmp: Path, progress, executor=None):
     """Read every chunk in the driver; stage chunks on the executor, one more in flight than workers."""
-    spills: list[tuple[Path, int]] = []
+    spills: list[_Spill] = []
     store = KeyStore(tmp / "keys")
     shown: list[str] = []
     columns: dict[str, None] = {}
@@ -222,7 +232,7 @@ def _pass_one(opts, transport, result: Prepared, rejects: _RejectSink, tmp: Path
             if res.source not in shown:
                 shown.append(res.source)
             idx = shown.index(res.source)
-            spills.append((Path(res.valid_path), idx))
+            spills.append(_Spill(Path(res.valid_path), idx, res.csv_path, ordered_columns(res.columns)))
             with np.load(res.keys_path) as k:
                 store.add(k["ids"], k["users"], idx, k["rows"])
             os.unlink(res.keys_path)
@@ -251,14 +261,7 @@ def _pass_one(opts, transport, result: Prepared, rejects: _RejectSink, tmp: Path
 
     store.close()
     _check_columns(list(columns), opts.sources)
-    return spills, _ordered(list(columns)), (store, shown)
-
-
-def _ordered(columns: list[str]) -> list[str]:
-    """Output column order: documented scalar fields first, then custom attributes by name."""
-    rank = {name: i for i, name in enumerate(cat.SCALAR_FIELDS)}
-    return sorted(columns, key=lambda c: (rank.get(cat.base_name(c), len(rank)), cat.base_name(c),
-                                          c != cat.base_name(c), len(c), c))
+    return spills, ordered_columns(list(columns)), (store, shown)
 
 
 def _pass_two(opts, spills, keys: tuple[KeyStore, list[str]], columns, result: Prepared, rejects: _RejectSink,
@@ -269,25 +272,32 @@ def _pass_two(opts, spills, keys: tuple[KeyStore, list[str]], columns, result: P
     writer = _PartWriter(out_base, opts.fmt, columns, opts.max_part_bytes, s3, write_options, result, ledger)
     offset = 0
     try:
-        for path, src_idx in spills:
-            table = feather.read_table(path, memory_map=True)
-            n, source = table.num_rows, sources[src_idx]
+        for spill in spills:
+            source = sources[spill.src_idx]
+            rows = feather.read_table(spill.path, columns=[cat.ROW_COL], memory_map=True).column(0).to_numpy()
+            n = len(rows)
             sup, win_src, win_row, ovf = decided.in_range(offset, offset + n)
-            rows = table.column(cat.ROW_COL).to_numpy()
             if sup.any():
                 details = [f"superseded by {sources[w]} row {r}" for w, r in zip(win_src.tolist(), win_row.tolist())]
                 ledger.add(source, rows[sup], "superseded", detail=details)
             offset += n
             if ovf.any():
-                frame = table.filter(pa.array(ovf)).to_pandas(types_mapper=_TEXT_TYPES.get)
+                frame = feather.read_table(spill.path).filter(pa.array(ovf)).to_pandas(types_mapper=_TEXT_TYPES.get)
                 reason = f"User.UserId has more than {cat.MAX_ENDPOINTS_PER_USER} endpoints in this input"
                 rejects.add(frame, pd.Series([[reason]] * len(frame), index=frame.index, dtype=object))
             keep = ~sup & ~ovf
-            kept = table if keep.all() else table.filter(pa.array(keep))
-            result.rows_valid += kept.num_rows
-            if kept.num_rows:
-                writer.write(kept, source)
-            del table, kept
+            result.rows_valid += int(keep.sum())
+            if not keep.any():
+                pass
+            elif opts.fmt == "CSV" and spill.csv_path and spill.columns == columns:
+                writer.write_lines(np.fromfile(spill.csv_path, dtype=np.uint8), keep, rows[keep], source)
+            else:  # the chunk lacks some columns of the run (JSON fields), or NDJSON: encode here
+                table = feather.read_table(spill.path, memory_map=True)
+                writer.write(table if keep.all() else table.filter(pa.array(keep)), source)
+                del table
+            os.unlink(spill.path)  # the disk a run needs stays about the size of its output
+            if spill.csv_path:
+                os.unlink(spill.csv_path)
             if progress:
                 progress("stage", result.rows_valid)
     except BaseException as exc:
@@ -350,6 +360,37 @@ class _PartWriter:
             self._part.rows += piece.num_rows
             self.ledger.add(source, piece.column(cat.ROW_COL).to_numpy(), "staged",
                             part=self._part.uri, part_row=np.arange(first, first + piece.num_rows))
+
+    def write_lines(self, buf: np.ndarray, keep: np.ndarray, rows: np.ndarray, source: str) -> None:
+        """Append the ``keep`` lines of CSV bytes ``buf`` (one line per row: values hold no line
+        breaks after normalising) whose source rows are ``rows``, cutting parts at the size limit."""
+        ends = np.flatnonzero(buf == 10) + 1
+        if len(ends) != len(keep):
+            raise RuntimeError(f"{source}: {len(ends)} encoded lines for {len(keep)} rows")
+        lengths = np.diff(ends, prepend=0)
+        if not keep.all():
+            buf, lengths = buf[np.repeat(keep, lengths)], lengths[keep]
+        cum = np.cumsum(lengths)
+        i, n = 0, len(lengths)
+        while i < n:
+            if self._part is None:
+                self._open()
+            start = int(cum[i - 1]) if i else 0
+            j = int(np.searchsorted(cum, start + self.max_bytes - self._part.bytes, side="right"))
+            if j == i:  # the next line does not fit: a new part, or alone in an empty one
+                if self._part.rows:
+                    self._finish()
+                    continue
+                j = i + 1
+            self._fh.write(buf[start:int(cum[j - 1])].tobytes())
+            self._part.bytes += int(cum[j - 1]) - start
+            first = self._part.rows + 1
+            self._part.rows += j - i
+            self.ledger.add(source, rows[i:j], "staged", part=self._part.uri,
+                            part_row=np.arange(first, first + j - i))
+            i = j
+            if i < n:
+                self._finish()
 
     def close(self):
         self._finish()

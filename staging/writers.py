@@ -21,6 +21,13 @@ StagedFormat = Literal["CSV", "JSON"]
 EXTENSIONS = {"CSV": ".csv", "JSON": ".json"}
 
 
+def ordered_columns(columns: list[str]) -> list[str]:
+    """Import-file column order: documented scalar fields first, then custom attributes by name."""
+    rank = {name: i for i, name in enumerate(cat.SCALAR_FIELDS)}
+    return sorted(columns, key=lambda c: (rank.get(cat.base_name(c), len(rank)), cat.base_name(c),
+                                          c != cat.base_name(c), len(c), c))
+
+
 def csv_header(columns: list[str]) -> bytes:
     """The header line: slot columns repeat their attribute's name."""
     return (",".join(cat.base_name(c) for c in columns) + "\n").encode("utf-8")

@@ -115,3 +115,50 @@ def test_ledger_records_every_rows_fate(tmp_path):
     staged = table[table["fate"] == "staged"].sort_values("part_row")
     assert staged["row"].tolist() == [2, 3, 4, 6] and staged["part_row"].tolist() == [1, 2, 3, 4]
     assert set(staged["part"]) == {p.parts[0].uri}
+
+
+@pytest.mark.parametrize("max_bytes", [300, 4096, 1 << 20])
+def test_worker_encoded_lines_and_arrow_rows_make_identical_parts(tmp_path, max_bytes):
+    """The fast path (CSV lines encoded by the chunk's worker, spliced) and the fallback (Arrow rows
+    encoded in the last pass) cut the same parts, byte for byte, with the same ledger rows."""
+    import numpy as np
+    import pyarrow as pa
+
+    from schemas import catalogue as cat
+    from staging.ledger import LedgerWriter, read_batches
+    from staging.prepare import Prepared, _PartWriter
+    from staging.writers import csv_rows
+
+    n = 60
+    columns = ["Id", "ChannelType", "Address", "Attributes.Note"]
+    table = pa.table({"Id": [f"id-{i}" for i in range(n)], "ChannelType": ["EMAIL"] * n,
+                      "Address": [f"user{i}@example.com" for i in range(n)],
+                      "Attributes.Note": ["x" * (400 if i == 7 else i % 5) or None for i in range(n)],
+                      cat.ROW_COL: np.arange(1, n + 1, dtype=np.int64)})
+    keep = np.ones(n, dtype=bool)
+    keep[[0, 3, 4, 30, 59]] = False
+
+    def run(name, lines: bool):
+        out = tmp_path / name
+        result = Prepared(run_id="r", out_base=str(out))
+        ledger = LedgerWriter(str(out / "ledger.csv"))
+        writer = _PartWriter(str(out), "CSV", columns, max_bytes, None, None, result, ledger)
+        if lines:
+            buf = np.frombuffer(csv_rows(table, columns), dtype=np.uint8)
+            writer.write_lines(buf, keep, table.column(cat.ROW_COL).to_numpy()[keep], "in.csv")
+        else:
+            writer.write(table.filter(pa.array(keep)), "in.csv")
+        writer.close()
+        ledger.close()
+        parts = [(Path(p.uri).name, p.rows, p.bytes, Path(p.uri).read_bytes()) for p in result.parts]
+        rows = [(r["row"], r["part"].rsplit("/", 1)[-1], r["part_row"])
+                for b in read_batches(str(out / "ledger.csv")) for r in b.to_pylist()]
+        return parts, rows
+
+    lines, arrow = run("lines", True), run("arrow", False)
+    assert lines == arrow
+    parts, rows = lines
+    assert sum(p[1] for p in parts) == int(keep.sum()) == len(rows)
+    assert [r[0] for r in rows] == [i + 1 for i in range(n) if keep[i]]
+    big = [p for p in parts if p[2] > max_bytes]  # only a part holding the one oversized row alone
+    assert all(p[1] == 1 and b"x" * 400 in p[3] for p in big) and (max_bytes >= 4096 or big)
