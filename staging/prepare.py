@@ -152,7 +152,8 @@ def prepare(opts: StageOptions, *, run_id: str, out_base: str, s3=None, write_op
     """Run both passes and write parts, rejects and a manifest under ``out_base``.
 
     ``executor`` (``submit(fn, arg)``/``close()``/``workers``) runs the chunk work; by default one is
-    made from ``opts.runner`` (threads or Dask). The Prefect flow passes one backed by a Prefect task runner.
+    made from ``opts.runner`` (see ``staging.executors``). The Prefect flow passes one backed by a Prefect task
+    runner.
     """
     transport = {"client": s3} if s3 is not None else None
     sources = expand_sources(opts.sources, s3_client=s3)
