@@ -35,6 +35,7 @@ class ChunkTask:
     mapping: dict[str, str]
     fold_unknown: bool = False
     default_region: str | None = None
+    encode_csv: bool = True  # also write the valid rows as import-file CSV lines (the run stages CSV)
 
 
 @dataclass
@@ -134,11 +135,12 @@ def stage_chunk(task: ChunkTask) -> ChunkResult:
             table = table.filter(pa.array(valid))
         feather.write_feather(table, result.valid_path, compression="uncompressed")
         result.columns = [c for c in frame.columns if c not in cat.META_COLS]
-        # encoded here, in parallel, so the last pass mostly copies bytes (used when the run's
-        # columns turn out to be this chunk's, as they are for every chunk of a CSV source)
-        result.csv_path = base + ".valid.csv"
-        with open(result.csv_path, "wb") as fh:
-            fh.write(csv_rows(table, ordered_columns(result.columns)))
+        if task.encode_csv:
+            # encoded here, in parallel, so the last pass mostly copies bytes (used when the run's
+            # columns turn out to be this chunk's, as they are for every chunk of a CSV source)
+            result.csv_path = base + ".valid.csv"
+            with open(result.csv_path, "wb") as fh:
+                fh.write(csv_rows(table, ordered_columns(result.columns)))
         del table
         missing = np.zeros(result.valid_rows, np.uint64)
         np.savez(result.keys_path,

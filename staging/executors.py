@@ -14,9 +14,10 @@ import multiprocessing
 import os
 import sys
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
 from typing import Literal
 
-from core.errors import ConfigError
+from core.errors import ConfigError, TerminalError
 
 Runner = Literal["auto", "processes", "threads", "dask"]
 #: ``auto`` picks processes from this many bytes of input on (compressed files count 5×): below it
@@ -89,10 +90,25 @@ class ProcessExecutor:
             self._pool.submit(_started)
 
     def submit(self, fn, arg):
-        return self._pool.submit(fn, arg)
+        return _ProcessFuture(self._pool.submit(fn, arg), getattr(arg, "index", None))
 
     def close(self):
         self._pool.shutdown(wait=True, cancel_futures=True)
+
+
+class _ProcessFuture:
+    """A worker's future whose ``result()`` names a dead worker plainly (killed, or out of memory)."""
+
+    def __init__(self, future, index):
+        self._future, self._index = future, index
+
+    def result(self, timeout=None):
+        try:
+            return self._future.result(timeout)
+        except BrokenProcessPool:
+            what = f"chunk {self._index}" if self._index is not None else "a chunk"
+            raise TerminalError(f"a worker process stopped while staging {what} (killed, or out of memory?); "
+                                "re-run, or use --runner threads") from None
 
 
 class DaskExecutor:

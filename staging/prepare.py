@@ -2,9 +2,10 @@
 
 Two passes keep the data out of memory whatever the input size:
 
-1. the driver reads every chunk and spills it; an executor (threads or Dask, see
+1. the driver reads every chunk and spills it; an executor (worker processes, threads or Dask, see
    ``staging.executors``) maps, normalises and validates each one (``staging.chunks``): valid rows
-   spill to a local Arrow file per chunk, rejects go to the rejects file and the ledger, and
+   spill to a local Arrow file per chunk (and, for CSV output, as encoded CSV lines), rejects go
+   to the rejects file and the ledger, and
    hashes of Ids and user ids go to partitioned key files on disk (``staging.keys``);
 2. once every row has been seen, "last occurrence wins" and the 15-endpoints-per-user rule are
    decided globally, one key partition at a time, and the spilled chunks are written out as
@@ -33,6 +34,7 @@ from core.errors import ColumnError, ConfigError
 from pinpoint import s3io
 from schemas import catalogue as cat
 from schemas.endpoint import check_columns
+from sources.frames import TEXT_DTYPE
 from sources.locate import expand_sources
 from sources.options import ReadOptions
 from sources.read import read_chunks, read_header
@@ -42,7 +44,6 @@ from staging.keys import KeyStore
 from staging.ledger import STAGING_NAME, LedgerWriter
 from staging.writers import EXTENSIONS, StagedFormat, encode_header, encode_rows, ordered_columns
 from transforms.columns import plan_columns
-from sources.frames import TEXT_DTYPE
 
 _TEXT_TYPES = {pa.string(): TEXT_DTYPE, pa.large_string(): TEXT_DTYPE}
 
@@ -251,7 +252,8 @@ def _pass_one(opts, transport, result: Prepared, rejects: _RejectSink, tmp: Path
                                       compression="uncompressed")
                 del raw
                 inflight.append(executor.submit(stage_chunk, ChunkTask(index, str(path), opts.mapping,
-                                                                       opts.fold_unknown, opts.default_region)))
+                                                                       opts.fold_unknown, opts.default_region,
+                                                                       encode_csv=opts.fmt == "CSV")))
                 index += 1
                 while len(inflight) > executor.workers:
                     collect(inflight.pop(0).result())
@@ -288,11 +290,9 @@ def _pass_two(opts, spills, keys: tuple[KeyStore, list[str]], columns, result: P
                 rejects.add(frame, pd.Series([[reason]] * len(frame), index=frame.index, dtype=object))
             keep = ~sup & ~ovf
             result.rows_valid += int(keep.sum())
-            if not keep.any():
-                pass
-            elif opts.fmt == "CSV" and spill.csv_path and spill.columns == columns:
+            if keep.any() and spill.csv_path and spill.columns == columns:  # the worker's CSV lines fit
                 writer.write_lines(np.fromfile(spill.csv_path, dtype=np.uint8), keep, rows[keep], source)
-            else:  # the chunk lacks some columns of the run (JSON fields), or NDJSON: encode here
+            elif keep.any():  # NDJSON, or the chunk lacks some of the run's columns (JSON fields): encode here
                 table = feather.read_table(spill.path, memory_map=True)
                 writer.write(table if keep.all() else table.filter(pa.array(keep)), source)
                 del table

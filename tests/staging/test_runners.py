@@ -83,3 +83,17 @@ def test_auto_runner_uses_processes_for_large_or_remote_inputs(tmp_path):
     assert resolve_runner("auto", ["s3://bucket/in.csv"]) == "processes"
     assert resolve_runner("threads", [str(big)]) == "threads"
     assert resolve_runner("processes", [str(small)]) == "processes"
+
+
+def test_a_worker_process_that_dies_is_a_one_line_terminal_error():
+    import os
+
+    from core.errors import TerminalError
+    from staging.executors import ProcessExecutor
+
+    executor = ProcessExecutor(1)
+    try:
+        with pytest.raises(TerminalError, match="worker process stopped .* use --runner threads"):
+            executor.submit(os._exit, 3).result()
+    finally:
+        executor.close()
