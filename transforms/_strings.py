@@ -106,6 +106,20 @@ def unique_predicate(s: pd.Series, fn: Callable[[str], bool]) -> pd.Series:
     return bool_series(ok, s)
 
 
+def per_unique(arr: pa.Array, fn: Callable[[pa.Array], np.ndarray], *, ratio: float = 0.25) -> np.ndarray:
+    """``fn`` (Arrow values → numpy result per value) computed on the distinct values when they are
+    fewer than ``ratio`` of the values (countries, metrics, coordinates repeat), else on all of them."""
+    if len(arr) < 1024:
+        return fn(arr)
+    enc = arr.dictionary_encode()
+    if len(enc.dictionary) > ratio * len(arr):
+        return fn(arr)
+    on_uniques = np.asarray(fn(enc.dictionary))
+    on_null = np.asarray(fn(pa.nulls(1, type=arr.type)))
+    codes = pc.fill_null(enc.indices, len(on_uniques)).to_numpy(zero_copy_only=False)
+    return np.concatenate([on_uniques, on_null])[codes]
+
+
 def set_predicate(s: pd.Series, allowed: frozenset[str] | set[str]) -> pd.Series:
     """Boolean Series: value in ``allowed`` (exact); missing → True."""
     if len(s) == 0:

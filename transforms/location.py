@@ -24,6 +24,7 @@ from transforms._strings import (
     count_changed,
     from_arrow,
     map_unique,
+    per_unique,
     replace_where,
     set_predicate,
     to_arrow,
@@ -136,8 +137,11 @@ def canonical_coordinate(text: str, limit: float) -> str | None:
 
 
 def _canonical_mask(arr: pa.Array, limit: float) -> np.ndarray:
-    ok = to_numpy_bool(pc.match_substring_regex(arr, _CANONICAL_COORDINATE_RE[limit]))
-    return ok & ~to_numpy_bool(pc.equal(arr, "-0.0"))
+    def canonical(values: pa.Array) -> np.ndarray:
+        ok = to_numpy_bool(pc.match_substring_regex(values, _CANONICAL_COORDINATE_RE[limit]))
+        return ok & ~to_numpy_bool(pc.equal(values, "-0.0"))
+
+    return per_unique(arr, canonical)
 
 
 def _round_coordinates(arr: pa.Array, limit: float) -> pa.Array:

@@ -29,6 +29,7 @@ from transforms._strings import (
     count_changed,
     from_arrow,
     map_unique,
+    per_unique,
     replace_where,
     set_predicate,
     to_arrow,
@@ -81,6 +82,10 @@ def parse_numbers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
 
 def _canonical_number_mask(arr: pa.Array) -> np.ndarray:
     """Text that :func:`canonical_number` would return unchanged (a conservative subset)."""
+    return per_unique(arr, _canonical_number_mask_all)
+
+
+def _canonical_number_mask_all(arr: pa.Array) -> np.ndarray:
     ints = to_numpy_bool(pc.match_substring_regex(arr, _CANONICAL_INT_RE))
     decs = to_numpy_bool(pc.match_substring_regex(arr, _CANONICAL_DEC_RE))
     if decs.any():
@@ -131,10 +136,12 @@ def normalise_metric(series: pd.Series) -> tuple[pd.Series, int]:
 
 def is_number(series: pd.Series) -> pd.Series:
     """True where the value is a finite number in strict syntax, untrimmed text excluded (missing → True)."""
+    def strict(values: pa.Array) -> np.ndarray:
+        ok, _ = parse_numbers(values)
+        return ok & to_numpy_bool(pc.match_substring_regex(values, NUMBER_RE))  # no surrounding whitespace
+
     arr = to_arrow(series)
-    ok, _ = parse_numbers(arr)
-    ok &= to_numpy_bool(pc.match_substring_regex(arr, NUMBER_RE))  # no surrounding whitespace
-    return bool_series(ok | arr.is_null().to_numpy(zero_copy_only=False), series)
+    return bool_series(per_unique(arr, strict) | arr.is_null().to_numpy(zero_copy_only=False), series)
 
 
 @lru_cache(maxsize=256)
