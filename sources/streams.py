@@ -92,7 +92,7 @@ def open_binary(uri: str, transport_params: dict | None = None) -> BinaryIO:
 
 def has_stray_quote(data: bytes, neighbours: bytes) -> bool:
     """True if a quote in ``data[1:-1]`` has a byte outside ``neighbours`` on both sides (vectorised:
-    a regex over every byte costs ~10 s per GB here, this ~0.3 s)."""
+    a regex over every byte cost ~4.7 s for a 200 MB file here, this ~0.1 s)."""
     buf = np.frombuffer(data, dtype=np.uint8)
     at = np.flatnonzero(buf[1:-1] == ord('"')) + 1
     if not at.size:
