@@ -9,7 +9,8 @@ gets every reason (:mod:`schemas.rejects` turns failure cases into the rejects t
 Values are text here (the import file is text); the predicates that decide canonical form
 come from :mod:`transforms.validity`, so normalisers and the contract can never disagree. They
 answer True for a missing value themselves, so the checks take whole columns (``ignore_na=False``:
-no per-check copy without the missing values).
+no per-check copy without the missing values; for the row checks, no per-check scan of every
+column for an all-missing row, which a chunk never has: ``_source`` and ``_row`` are always set).
 """
 
 from __future__ import annotations
@@ -140,12 +141,13 @@ class ImportEndpoint(pa.DataFrameModel):
     def _json_object(cls, s: Series[str]) -> Series[bool]:
         return v.is_not_json_object(s)
 
-    @pa.dataframe_check(name="new_endpoint_fields",
+    @pa.dataframe_check(ignore_na=False, name="new_endpoint_fields",
                         error="Address and ChannelType are required for a new endpoint (a row without Id)")
     def _new_endpoint(cls, df: pd.DataFrame) -> Series[bool]:
         return _col(df, "Id").notna() | (_col(df, "Address").notna() & _col(df, "ChannelType").notna())
 
-    @pa.dataframe_check(name="phone_address", error="Address is not a valid phone number (E.164) for SMS/VOICE")
+    @pa.dataframe_check(ignore_na=False, name="phone_address",
+                        error="Address is not a valid phone number (E.164) for SMS/VOICE")
     def _phone(cls, df: pd.DataFrame) -> Series[bool]:
         channel, address = _col(df, "ChannelType"), _col(df, "Address")
         mask = channel.isin(cat.PHONE_CHANNELS) & address.notna()
@@ -154,7 +156,7 @@ class ImportEndpoint(pa.DataFrameModel):
             ok[mask] = v.is_e164_phone(address[mask]).to_numpy()
         return ok
 
-    @pa.dataframe_check(name="email_address", error="Address is not a valid email address for EMAIL")
+    @pa.dataframe_check(ignore_na=False, name="email_address", error="Address is not a valid email address for EMAIL")
     def _email(cls, df: pd.DataFrame) -> Series[bool]:
         channel, address = _col(df, "ChannelType"), _col(df, "Address")
         mask = (channel == "EMAIL").fillna(False) & address.notna()
@@ -163,7 +165,7 @@ class ImportEndpoint(pa.DataFrameModel):
             ok[mask] = v.is_email(address[mask]).to_numpy()
         return ok
 
-    @pa.dataframe_check(name="values_per_attribute",
+    @pa.dataframe_check(ignore_na=False, name="values_per_attribute",
                         error=f"an attribute has more than {cat.MAX_VALUES_PER_ATTRIBUTE} values")
     def _values_per_attribute(cls, df: pd.DataFrame) -> Series[bool]:
         ok = pd.Series(True, index=df.index)
@@ -175,7 +177,8 @@ class ImportEndpoint(pa.DataFrameModel):
                 ok &= df[cols].notna().sum(axis=1) <= cat.MAX_VALUES_PER_ATTRIBUTE
         return ok
 
-    @pa.dataframe_check(name="endpoint_size", error=f"endpoint is larger than {cat.MAX_ENDPOINT_BYTES // 1024} KB")
+    @pa.dataframe_check(ignore_na=False, name="endpoint_size",
+                        error=f"endpoint is larger than {cat.MAX_ENDPOINT_BYTES // 1024} KB")
     def _size(cls, df: pd.DataFrame) -> Series[bool]:
         return endpoint_sizes(df) <= cat.MAX_ENDPOINT_BYTES
 
