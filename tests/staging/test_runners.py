@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from sources.options import ReadOptions
-from staging.ledger import read_batches
 from staging.executors import AUTO_PROCESS_BYTES, resolve_runner
+from staging.ledger import read_batches
 from staging.prepare import StageOptions, prepare
 
 ROOT = Path(__file__).resolve().parents[2]
