@@ -335,36 +335,14 @@ class _PartWriter:
             self._cm = self._fh = self._part = None
 
     def write(self, table: pa.Table, source: str) -> None:
-        """Append ``table``'s rows (all from ``source``), cutting parts at the size limit."""
-        # encode in slices so a part can be cut close to the limit without a huge buffer
-        step = max(1, min(table.num_rows, 50_000))
-        for start in range(0, table.num_rows, step):
-            piece = table.slice(start, step)
-            data = encode_rows(piece, self.columns, self.fmt)
-            if self._part is not None and self._part.bytes + len(data) > self.max_bytes:
-                if piece.num_rows > 1:
-                    half = piece.num_rows // 2
-                    self.write(piece.slice(0, half), source)
-                    self.write(piece.slice(half), source)
-                    continue
-                self._finish()
-            if self._part is None:
-                self._open()
-                if self._part.bytes + len(data) > self.max_bytes and piece.num_rows > 1:
-                    half = piece.num_rows // 2
-                    self.write(piece.slice(0, half), source)
-                    self.write(piece.slice(half), source)
-                    continue
-            self._fh.write(data)
-            self._part.bytes += len(data)
-            first = self._part.rows + 1
-            self._part.rows += piece.num_rows
-            self.ledger.add(source, piece.column(cat.ROW_COL).to_numpy(), "staged",
-                            part=self._part.uri, part_row=np.arange(first, first + piece.num_rows))
+        """Append ``table``'s rows (all from ``source``): encoded here, then cut like any other lines."""
+        data = np.frombuffer(encode_rows(table, self.columns, self.fmt), dtype=np.uint8)
+        self.write_lines(data, np.ones(table.num_rows, dtype=bool), table.column(cat.ROW_COL).to_numpy(), source)
 
     def write_lines(self, buf: np.ndarray, keep: np.ndarray, rows: np.ndarray, source: str) -> None:
-        """Append the ``keep`` lines of CSV bytes ``buf`` (one line per row: values hold no line
-        breaks after normalising) whose source rows are ``rows``, cutting parts at the size limit."""
+        """Append the ``keep`` lines of import-file bytes ``buf`` (one line per row: CSV values hold no
+        line breaks after normalising, NDJSON escapes them) whose source rows are ``rows``, cutting
+        parts at line ends at the size limit (a line larger than the limit gets a part of its own)."""
         ends = np.flatnonzero(buf == 10) + 1
         if len(ends) != len(keep):
             raise RuntimeError(f"{source}: {len(ends)} encoded lines for {len(keep)} rows")

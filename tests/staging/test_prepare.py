@@ -76,6 +76,14 @@ def test_parts_respect_the_size_limit_and_keep_every_row(tmp_path):
     assert sum(part.rows for part in p.parts) == 200 == sum(len(_rows(x.uri)) - 1 for x in p.parts)
 
 
+def test_ndjson_parts_respect_the_size_limit_and_keep_every_row(tmp_path):
+    p = _stage(tmp_path, write_csv(tmp_path / "in.csv", good_rows(200)), fmt="JSON", max_part_bytes=4096)
+    assert len(p.parts) > 3
+    assert all(part.bytes <= 4096 and Path(part.uri).stat().st_size == part.bytes for part in p.parts)
+    lines = [json.loads(line) for x in p.parts for line in Path(x.uri).read_text(encoding="utf-8").splitlines()]
+    assert sum(part.rows for part in p.parts) == 200 == len(lines) == len({r["Id"] for r in lines})
+
+
 def test_ndjson_staging_nests_objects_and_arrays(tmp_path):
     p = _stage(tmp_path, write_csv(tmp_path / "in.csv", good_rows(2)), fmt="JSON")
     lines = [json.loads(x) for x in Path(p.parts[0].uri).read_text().splitlines()]
@@ -119,8 +127,9 @@ def test_ledger_records_every_rows_fate(tmp_path):
 
 @pytest.mark.parametrize("max_bytes", [300, 4096, 1 << 20])
 def test_worker_encoded_lines_and_arrow_rows_make_identical_parts(tmp_path, max_bytes):
-    """The fast path (CSV lines encoded by the chunk's worker, spliced) and the fallback (Arrow rows
-    encoded in the last pass) cut the same parts, byte for byte, with the same ledger rows."""
+    """The fast path (CSV lines encoded by the chunk's worker, kept lines spliced) and the fallback
+    (kept Arrow rows encoded in the last pass) cut the same parts, byte for byte, with the same
+    ledger rows; a row larger than the limit gets a part of its own."""
     import numpy as np
     import pyarrow as pa
 

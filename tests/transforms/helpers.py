@@ -69,3 +69,11 @@ def check_normaliser(fn, values: list, predicate=None, dtype="str", *, canonical
         for b, a, ok in zip(before, after, ok_in):
             if ok and b is not None:
                 assert a == b, (b, a)
+
+
+def check_canonical_unchanged(fn, values: list, predicate=None) -> None:
+    """Canonical values pass through ``fn`` untouched (nothing counted) and satisfy ``predicate``."""
+    out, n = fn(series(values))
+    assert n == 0 and values_of(out) == values
+    if predicate is not None:
+        assert predicate(series(values)).all()

@@ -7,6 +7,7 @@ from tests.transforms.helpers import (
     DTYPES,
     PROPERTY,
     case_variants,
+    check_canonical_unchanged,
     check_normaliser,
     column,
     series,
@@ -54,6 +55,4 @@ def test_properties(values):
 @PROPERTY
 @given(st.lists(st.sampled_from(CHANNEL_TYPES), max_size=20))
 def test_canonical_values_unchanged(values):
-    out, n = normalise_channel_type(series(values))
-    assert n == 0 and values_of(out) == values
-    assert is_channel_type(series(values)).all()
+    check_canonical_unchanged(normalise_channel_type, values, is_channel_type)

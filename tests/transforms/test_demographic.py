@@ -6,6 +6,7 @@ from tests.transforms.helpers import (
     DTYPES,
     PROPERTY,
     case_variants,
+    check_canonical_unchanged,
     check_normaliser,
     column,
     series,
@@ -93,8 +94,7 @@ def test_locale_properties(values):
 @PROPERTY
 @given(st.lists(st.sampled_from(LOCALES), max_size=10))
 def test_locale_canonical_unchanged(values):
-    assert normalise_locale(series(values))[1] == 0
-    assert is_locale(series(values)).all()
+    check_canonical_unchanged(normalise_locale, values, is_locale)
 
 
 @PROPERTY
@@ -108,8 +108,7 @@ def test_timezone_properties(values):
 @PROPERTY
 @given(st.lists(st.sampled_from(ZONES), max_size=10))
 def test_timezone_canonical_unchanged(values):
-    assert normalise_timezone(series(values))[1] == 0
-    assert is_timezone(series(values)).all()
+    check_canonical_unchanged(normalise_timezone, values, is_timezone)
 
 
 @PROPERTY

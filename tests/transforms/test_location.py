@@ -8,6 +8,7 @@ from tests.transforms.helpers import (
     PROPERTY,
     THOROUGH,
     case_variants,
+    check_canonical_unchanged,
     check_normaliser,
     column,
     series,
@@ -118,8 +119,7 @@ def test_country_properties(values):
 @PROPERTY
 @given(st.lists(st.sampled_from(ALPHA2), max_size=20))
 def test_country_canonical_unchanged(values):
-    assert normalise_country(series(values))[1] == 0
-    assert is_country_alpha2(series(values)).all()
+    check_canonical_unchanged(normalise_country, values, is_country_alpha2)
 
 
 coordinate_text = st.one_of(
