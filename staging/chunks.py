@@ -22,7 +22,7 @@ from core.errors import ColumnError
 from schemas import catalogue as cat
 from schemas.ledger import SCHEMA as LEDGER_SCHEMA
 from schemas.rejects import validate_chunk
-from staging.writers import csv_rows, ordered_columns
+from staging.writers import StagedFormat, encode_rows, ordered_columns
 from transforms.columns import apply_columns, plan_columns
 from transforms.dedupe import id_hashes
 from transforms.normalise import normalise
@@ -35,7 +35,7 @@ class ChunkTask:
     mapping: dict[str, str]
     fold_unknown: bool = False
     default_region: str | None = None
-    encode_csv: bool = True  # also write the valid rows as import-file CSV lines (the run stages CSV)
+    staged_format: StagedFormat = "CSV"  # the import-file format the valid rows are also encoded in
 
 
 @dataclass
@@ -49,7 +49,7 @@ class ChunkResult:
     keys_path: str | None = None
     rejects_path: str | None = None
     ledger_path: str | None = None
-    csv_path: str | None = None  # the valid rows as import-file CSV lines, in ordered_columns(columns)
+    lines_path: str | None = None  # the valid rows as import-file lines (staged_format), in ordered_columns(columns)
     by_reason: dict[str, int] = field(default_factory=dict)
     normalised: dict[str, int] = field(default_factory=dict)
     columns: list[str] = field(default_factory=list)
@@ -135,12 +135,11 @@ def stage_chunk(task: ChunkTask) -> ChunkResult:
             table = table.filter(pa.array(valid))
         feather.write_feather(table, result.valid_path, compression="uncompressed")
         result.columns = [c for c in frame.columns if c not in cat.META_COLS]
-        if task.encode_csv:
-            # encoded here, in parallel, so the last pass mostly copies bytes (used when the run's
-            # columns turn out to be this chunk's, as they are for every chunk of a CSV source)
-            result.csv_path = base + ".valid.csv"
-            with open(result.csv_path, "wb") as fh:
-                fh.write(csv_rows(table, ordered_columns(result.columns)))
+        # encoded here, in parallel, so the last pass mostly copies bytes (NDJSON lines always fit;
+        # CSV lines when the run's columns are this chunk's, as for every chunk of a CSV source)
+        result.lines_path = base + ".valid.lines"
+        with open(result.lines_path, "wb") as fh:
+            fh.write(encode_rows(table, ordered_columns(result.columns), task.staged_format))
         del table
         missing = np.zeros(result.valid_rows, np.uint64)
         np.savez(result.keys_path,

@@ -4,7 +4,7 @@ Two passes keep the data out of memory whatever the input size:
 
 1. the driver reads every chunk and spills it; an executor (worker processes, threads or Dask, see
    ``staging.executors``) maps, normalises and validates each one (``staging.chunks``): valid rows
-   spill to a local Arrow file per chunk (and, for CSV output, as encoded CSV lines), rejects go
+   spill to a local Arrow file per chunk (and as encoded import-file lines), rejects go
    to the rejects file and the ledger, and
    hashes of Ids and user ids go to partitioned key files on disk (``staging.keys``);
 2. once every row has been seen, "last occurrence wins" and the 15-endpoints-per-user rule are
@@ -203,11 +203,11 @@ def from_manifest(doc: dict, out_base: str) -> Prepared:
 
 @dataclass
 class _Spill:
-    """One chunk's valid rows: Arrow file, source index, and the CSV lines its worker encoded."""
+    """One chunk's valid rows: Arrow file, source index, and the import-file lines its worker encoded."""
 
     path: Path
     src_idx: int
-    csv_path: str | None
+    lines_path: str | None
     columns: list[str]
 
 
@@ -234,7 +234,7 @@ def _pass_one(opts, transport, result: Prepared, rejects: _RejectSink, tmp: Path
             if res.source not in shown:
                 shown.append(res.source)
             idx = shown.index(res.source)
-            spills.append(_Spill(Path(res.valid_path), idx, res.csv_path, ordered_columns(res.columns)))
+            spills.append(_Spill(Path(res.valid_path), idx, res.lines_path, ordered_columns(res.columns)))
             with np.load(res.keys_path) as k:
                 store.add(k["ids"], k["users"], idx, k["rows"])
             os.unlink(res.keys_path)
@@ -253,7 +253,7 @@ def _pass_one(opts, transport, result: Prepared, rejects: _RejectSink, tmp: Path
                 del raw
                 inflight.append(executor.submit(stage_chunk, ChunkTask(index, str(path), opts.mapping,
                                                                        opts.fold_unknown, opts.default_region,
-                                                                       encode_csv=opts.fmt == "CSV")))
+                                                                       staged_format=opts.fmt)))
                 index += 1
                 while len(inflight) > executor.workers:
                     collect(inflight.pop(0).result())
@@ -290,15 +290,16 @@ def _pass_two(opts, spills, keys: tuple[KeyStore, list[str]], columns, result: P
                 rejects.add(frame, pd.Series([[reason]] * len(frame), index=frame.index, dtype=object))
             keep = ~sup & ~ovf
             result.rows_valid += int(keep.sum())
-            if keep.any() and spill.csv_path and spill.columns == columns:  # the worker's CSV lines fit
-                writer.write_lines(np.fromfile(spill.csv_path, dtype=np.uint8), keep, rows[keep], source)
-            elif keep.any():  # NDJSON, or the chunk lacks some of the run's columns (JSON fields): encode here
+            fits = spill.lines_path and (opts.fmt == "JSON" or spill.columns == columns)
+            if keep.any() and fits:  # the worker's lines: NDJSON, or CSV with the run's columns
+                writer.write_lines(np.fromfile(spill.lines_path, dtype=np.uint8), keep, rows[keep], source)
+            elif keep.any():  # a CSV chunk lacking some of the run's columns (JSON fields): encode here
                 table = feather.read_table(spill.path, memory_map=True)
                 writer.write(table if keep.all() else table.filter(pa.array(keep)), source)
                 del table
             os.unlink(spill.path)  # the disk a run needs stays about the size of its output
-            if spill.csv_path:
-                os.unlink(spill.csv_path)
+            if spill.lines_path:
+                os.unlink(spill.lines_path)
             if progress:
                 progress("stage", result.rows_valid)
     except BaseException as exc:
