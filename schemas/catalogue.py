@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from typing import Final
 
+from core.errors import ColumnError
+
 SOURCE_COL: Final = "_source"
 ROW_COL: Final = "_row"
 META_COLS: Final = (SOURCE_COL, ROW_COL)
@@ -105,3 +107,18 @@ def attribute_key(name: str) -> str:
         if name.startswith(prefix):
             return name[len(prefix):]
     return name
+
+
+def check_columns(columns: list[str], *, existing_custom: int = 0) -> None:
+    """Column-level rules, checked once per run before anything is uploaded (ColumnError)."""
+    too_long = [c for c in custom_attribute_names(columns)
+                if len(attribute_key(c)) > MAX_ATTRIBUTE_NAME]
+    if too_long:
+        names = ", ".join(f"{c} ({len(attribute_key(c))} characters)" for c in too_long[:5])
+        raise ColumnError(f"attribute names longer than {MAX_ATTRIBUTE_NAME} characters: {names}; "
+                          "rename them with --map SOURCE=Attributes.<shorter name>")
+    custom = custom_attribute_names(columns)
+    if len(custom) + existing_custom > MAX_CUSTOM_ATTRIBUTES:
+        raise ColumnError(f"{len(custom)} custom attributes (Attributes, User.UserAttributes and Metrics) "
+                          f"exceed Pinpoint's {MAX_CUSTOM_ATTRIBUTES} per application; "
+                          "drop some with --map NAME=-")

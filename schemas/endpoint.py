@@ -3,7 +3,8 @@
 Every documented import rule lives here (reference §1–§2, §6): enums, formats, value and
 count limits, per-endpoint size, Address + ChannelType for new endpoints. Column-level rules
 (attribute name length, the 250 custom attributes per application) are checked once per run
-by :func:`check_columns` before anything is uploaded. Validation is lazy: every failing row
+by :func:`schemas.catalogue.check_columns` before anything is uploaded (pure Python, so the
+driver process checks them without importing Pandera). Validation is lazy: every failing row
 gets every reason (:mod:`schemas.rejects` turns failure cases into the rejects table).
 
 Values are text here (the import file is text); the predicates that decide canonical form
@@ -25,8 +26,8 @@ from pandera import dtypes
 from pandera.engines import pandas_engine
 from pandera.typing import Series
 
-from core.errors import ColumnError
 from schemas import catalogue as cat
+from schemas.catalogue import check_columns  # noqa: F401 - the column-level rules, beside the row-level ones
 from transforms import validity as v
 from transforms._strings import to_arrow
 
@@ -196,18 +197,3 @@ def endpoint_sizes(df: pd.DataFrame) -> pd.Series:
         overhead = len(cat.attribute_key(cat.base_name(col))) + 6
         total += pc.fill_null(pc.add(pc.utf8_length(arr), overhead), 0).to_numpy(zero_copy_only=False)
     return pd.Series(total, index=df.index)
-
-
-def check_columns(columns: list[str], *, existing_custom: int = 0) -> None:
-    """Column-level rules, checked once per run before anything is uploaded (ColumnError)."""
-    too_long = [c for c in cat.custom_attribute_names(columns)
-                if len(cat.attribute_key(c)) > cat.MAX_ATTRIBUTE_NAME]
-    if too_long:
-        names = ", ".join(f"{c} ({len(cat.attribute_key(c))} characters)" for c in too_long[:5])
-        raise ColumnError(f"attribute names longer than {cat.MAX_ATTRIBUTE_NAME} characters: {names}; "
-                          "rename them with --map SOURCE=Attributes.<shorter name>")
-    custom = cat.custom_attribute_names(columns)
-    if len(custom) + existing_custom > cat.MAX_CUSTOM_ATTRIBUTES:
-        raise ColumnError(f"{len(custom)} custom attributes (Attributes, User.UserAttributes and Metrics) "
-                          f"exceed Pinpoint's {cat.MAX_CUSTOM_ATTRIBUTES} per application; "
-                          "drop some with --map NAME=-")

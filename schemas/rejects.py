@@ -41,9 +41,12 @@ def validate_chunk(frame: pd.DataFrame) -> tuple[np.ndarray, pd.Series]:
         # traceback: drop that now, or each worker keeps chunks alive until the cyclic GC runs
         exc.__traceback__ = None
     reasons_by_row: dict[object, list[str]] = {}
-    for idx, column, check in zip(cases["index"], cases["column"], cases["check"]):
+    reason_of: dict[tuple, str] = {}  # a row-level check fails once per column of each failing row
+    for idx, column, check in zip(cases["index"].tolist(), cases["column"].tolist(), cases["check"].tolist()):
         bucket = reasons_by_row.setdefault(idx, [])
-        reason = _reason(column, check)
+        reason = reason_of.get((column, check))
+        if reason is None:
+            reason = reason_of[(column, check)] = _reason(column, check)
         if reason not in bucket:
             bucket.append(reason)
     reasons = pd.Series(reasons_by_row, dtype=object)

@@ -5,6 +5,9 @@ thread, or a Dask worker process) maps, normalises and validates it and writes: 
 (Arrow), their dedupe keys (npz), the reject records (NDJSON) and their ledger rows (Arrow).
 Only paths and counts travel back — never DataFrames — so any executor with access to the
 work folder can run it, and the results are the same whichever runs it.
+
+The driver imports this module for the task and result types; Pandera and the normalisers load
+where chunks are worked (``_work_modules``), so the driver starts reading sooner and stays smaller.
 """
 
 from __future__ import annotations
@@ -21,11 +24,9 @@ import pyarrow.feather as feather
 from core.errors import ColumnError
 from schemas import catalogue as cat
 from schemas.ledger import SCHEMA as LEDGER_SCHEMA
-from schemas.rejects import validate_chunk
 from staging.writers import StagedFormat, encode_rows, ordered_columns
 from transforms.columns import apply_columns, plan_columns
 from transforms.dedupe import id_hashes
-from transforms.normalise import normalise
 
 
 @dataclass(frozen=True)
@@ -59,9 +60,10 @@ def reject_records(raw: pd.DataFrame, reasons: pd.Series) -> tuple[bytes, pa.Tab
     """NDJSON reject records (source, row, reasons, original values), their ledger rows, counts by reason."""
     lines, sources, rows, details = [], [], [], []
     by_reason: dict[str, int] = {}
-    sub = raw.loc[reasons.index]
-    for idx, rec in zip(sub.index, sub.to_dict("records")):
-        why = list(reasons[idx])
+    # rows as dicts through Arrow: pandas' to_dict boxes every cell of every column in Python
+    records = pa.Table.from_pandas(raw.loc[reasons.index], preserve_index=False).to_pylist()
+    for why, rec in zip(reasons.tolist(), records):
+        why = list(why)
         for r in why:
             by_reason[r] = by_reason.get(r, 0) + 1
         values = {k: v for k, v in rec.items() if k not in cat.META_COLS and isinstance(v, str)}
@@ -91,9 +93,18 @@ _WARM_ROWS = {
 }
 
 
+def _work_modules():
+    """``normalise`` and ``validate_chunk``: imported on first use, in the process that works chunks."""
+    from schemas.rejects import validate_chunk
+    from transforms.normalise import normalise
+
+    return normalise, validate_chunk
+
+
 def warm() -> None:
     """Build the schema and load the lookup tables (countries, time zones, phone metadata) on a few
     typical rows, so the first real chunk does not pay for it. Errors are left for the real work."""
+    normalise, validate_chunk = _work_modules()
     try:
         frame = pd.DataFrame(_WARM_ROWS, dtype="str")
         frame[cat.SOURCE_COL], frame[cat.ROW_COL] = "warm-up", np.arange(1, len(frame) + 1)
@@ -106,6 +117,7 @@ def warm() -> None:
 
 def stage_chunk(task: ChunkTask) -> ChunkResult:
     """Map, normalise and validate one spilled raw chunk; write its outputs beside it."""
+    normalise, validate_chunk = _work_modules()
     base = task.raw_path.removesuffix(".raw.arrow")
     raw = feather.read_table(task.raw_path).to_pandas()
     os.unlink(task.raw_path)

@@ -33,7 +33,7 @@ import pyarrow.feather as feather
 from core.errors import ColumnError, ConfigError
 from pinpoint import s3io
 from schemas import catalogue as cat
-from schemas.endpoint import check_columns
+from schemas.catalogue import check_columns
 from sources.frames import TEXT_DTYPE
 from sources.locate import expand_sources
 from sources.options import ReadOptions

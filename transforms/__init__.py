@@ -8,13 +8,32 @@ Pure functions over pandas DataFrames of text columns; no I/O. Public API:
   ``transforms.normalise`` stays the module); per-field normalisers live in the other submodules
 - :mod:`transforms.dedupe`: ``id_hashes``, ``superseded_mask``, ``superseded_by``, ``drop_superseded``, ``IdLedger``
 - :mod:`transforms.validity`: the validity predicates the schema calls (also re-exported here)
+
+The normalisers and predicates (phonenumbers, email-validator, pycountry, tzdata) load on first
+use: the driver process only maps columns and hashes Ids, and starts reading sooner without them.
 """
 
 from transforms.columns import apply_columns, load_mapping_file, parse_map_options, plan_columns
 from transforms.dedupe import IdLedger, drop_superseded, id_hashes, superseded_by, superseded_mask
-from transforms.normalise import RULES, NormaliseResult
-from transforms import validity
-from transforms.validity import *  # noqa: F403 - the predicates, listed once in validity.__all__
+
+_VALIDITY = (
+    "is_channel_type", "is_country_alpha2", "is_e164_phone", "is_email", "is_latitude", "is_locale",
+    "is_longitude", "is_number", "is_opt_out", "is_timezone", "is_free_of_control_chars", "is_not_json_object",
+)
+
+
+def __getattr__(name: str):
+    """``RULES``, ``NormaliseResult`` and the validity predicates, imported when first asked for."""
+    if name in ("RULES", "NormaliseResult"):
+        from transforms import normalise
+
+        return getattr(normalise, name)
+    if name in _VALIDITY:
+        from transforms import validity
+
+        return getattr(validity, name)
+    raise AttributeError(f"module 'transforms' has no attribute {name!r}")
+
 
 __all__ = [
     "RULES",
@@ -28,5 +47,5 @@ __all__ = [
     "plan_columns",
     "superseded_by",
     "superseded_mask",
-    *validity.__all__,
+    *_VALIDITY,
 ]

@@ -40,3 +40,7 @@ def test_good_and_bad_values(predicate, good, bad):
 def test_package_re_exports_the_predicates():
     for predicate in PREDICATES:
         assert getattr(transforms, predicate.__name__) is predicate
+
+
+def test_package_lists_every_predicate_it_re_exports():
+    assert set(transforms._VALIDITY) == set(validity.__all__)

@@ -1,0 +1,35 @@
+"""What each process imports: the driver reads without Pandera or the normalisers; the worker
+processes' fork server warms without the optional packages Pandera would pull in."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def _modules_after(code: str) -> set[str]:
+    script = f"import sys\n{code}\nprint(' '.join(sorted(sys.modules)))"
+    out = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True, text=True, check=True)
+    return set(out.stdout.split())
+
+
+def test_driver_imports_no_pandera_and_no_normalisers():
+    loaded = _modules_after("import flows.cli, flows.import_run, staging.prepare, transforms")
+    assert "staging.prepare" in loaded  # the probe itself worked
+    heavy = {"pandera", "phonenumbers", "email_validator", "pycountry", "transforms.normalise", "schemas.endpoint"}
+    assert not heavy & loaded, sorted(heavy & loaded)
+
+
+def test_fork_server_warms_without_dask_dataframe_or_hypothesis_and_leaves_them_importable():
+    loaded = _modules_after(
+        "import staging.warm\n"
+        "hidden = [m for m in ('dask.dataframe', 'hypothesis') if m in sys.modules]\n"
+        "assert not hidden, hidden\n"
+        "from schemas.endpoint import ImportEndpoint\n"
+        "assert ImportEndpoint.to_schema().columns  # the schema was built\n"
+        "import importlib.util\n"
+        "for m in ('dask', 'hypothesis'):\n"
+        "    if importlib.util.find_spec(m) is not None:\n"
+        "        importlib.import_module(m + ('.dataframe' if m == 'dask' else ''))\n")
+    assert {"pandera", "schemas.rejects", "transforms.normalise"} <= loaded
