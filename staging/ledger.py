@@ -12,6 +12,7 @@ from __future__ import annotations
 import io
 import re
 from collections import Counter
+from concurrent.futures import Future, ThreadPoolExecutor
 from typing import TYPE_CHECKING
 
 import pyarrow as pa
@@ -35,7 +36,12 @@ def _encode(table: pa.Table, header: bool) -> bytes:
 
 
 class LedgerWriter:
-    """Streams ledger rows as CSV to ``uri`` (all or nothing, like every staged object)."""
+    """Streams ledger rows as CSV to ``uri`` (all or nothing, like every staged object).
+
+    Rows are encoded and written on one background thread, in the order they were added (pyarrow
+    encodes without the GIL, so the caller goes on cutting parts meanwhile); a failed write is
+    raised by the next ``add`` or by ``close``.
+    """
 
     def __init__(self, uri: str, *, s3=None, write_options=None):
         self.uri = uri
@@ -43,6 +49,8 @@ class LedgerWriter:
         self._cm = s3io.open_write(uri, s3=s3, options=write_options)
         self._fh = self._cm.__enter__()
         self._fh.write(_encode(SCHEMA.empty_table(), True))
+        self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pinpoint-etl-ledger")
+        self._pending: list[Future] = []
 
     def add(self, source, row, fate: str, *, part: str | None = None, part_row=None, detail=None) -> None:
         """Add rows sharing one fate; ``source``/``row``/``part_row``/``detail`` are arrays or scalars."""
@@ -61,15 +69,32 @@ class LedgerWriter:
         self.add_table(table)
 
     def add_table(self, table: pa.Table) -> None:
+        still = []
+        for f in self._pending:
+            if f.done():
+                f.result()  # a failed write is raised here
+            else:
+                still.append(f)
+        self._pending = still + [self._thread.submit(self._write, table)]
+
+    def _write(self, table: pa.Table) -> None:
         self._fh.write(_encode(table, False))
         for fate, n in zip(*pc.value_counts(table["fate"]).flatten()):
             self.counts[fate.as_py()] += n.as_py()
 
     def close(self, exc: BaseException | None = None) -> None:
-        if exc is None:
+        """Wait for the rows added; keep the file if all were written and ``exc`` is None, else abort
+        (a failed background write is raised here when the caller had no error of its own)."""
+        self._thread.shutdown(wait=True)
+        failed = next((f.exception() for f in self._pending if f.exception() is not None), None)
+        self._pending = []
+        cause = exc or failed
+        if cause is None:
             self._cm.__exit__(None, None, None)
-        else:
-            self._cm.__exit__(type(exc), exc, exc.__traceback__)
+            return
+        self._cm.__exit__(type(cause), cause, cause.__traceback__)
+        if exc is None:
+            raise failed
 
 
 def read_batches(uri: str, *, s3=None):

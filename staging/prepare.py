@@ -21,6 +21,7 @@ from __future__ import annotations
 import json
 import os
 import tempfile
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable
@@ -274,6 +275,10 @@ def _pass_two(opts, spills, keys: tuple[KeyStore, list[str]], columns, result: P
     result.rows_superseded = len(decided.superseded)
     writer = _PartWriter(out_base, opts.fmt, columns, opts.max_part_bytes, s3, write_options, result, ledger)
     offset = 0
+    # spilled chunks are deleted as soon as they are written out, so the disk a run needs stays about
+    # the size of its output; on a thread (freeing a file's cached pages takes ~20 ms a chunk), and a
+    # file it fails to delete goes with the run's temporary folder
+    deletions = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pinpoint-etl-cleanup")
     try:
         for spill in spills:
             source = sources[spill.src_idx]
@@ -297,14 +302,15 @@ def _pass_two(opts, spills, keys: tuple[KeyStore, list[str]], columns, result: P
                 table = feather.read_table(spill.path, memory_map=True)
                 writer.write(table if keep.all() else table.filter(pa.array(keep)), source)
                 del table
-            os.unlink(spill.path)  # the disk a run needs stays about the size of its output
-            if spill.lines_path:
-                os.unlink(spill.lines_path)
+            for path in filter(None, (spill.path, spill.lines_path)):
+                deletions.submit(os.unlink, path)
             if progress:
                 progress("stage", result.rows_valid)
     except BaseException as exc:
         writer.abort(exc)
         raise
+    finally:
+        deletions.shutdown(wait=True)
     writer.close()
 
 
@@ -347,11 +353,10 @@ class _PartWriter:
         ends = np.flatnonzero(buf == 10) + 1
         if len(ends) != len(keep):
             raise RuntimeError(f"{source}: {len(ends)} encoded lines for {len(keep)} rows")
-        lengths = np.diff(ends, prepend=0)
-        if not keep.all():
-            buf, lengths = buf[np.repeat(keep, lengths)], lengths[keep]
-        cum = np.cumsum(lengths)
-        i, n = 0, len(lengths)
+        starts = ends - np.diff(ends, prepend=0)
+        kept = np.flatnonzero(keep)  # the lines to write, by position in buf
+        cum = np.cumsum(ends[kept] - starts[kept])  # bytes written after each kept line
+        i, n = 0, len(kept)
         while i < n:
             if self._part is None:
                 self._open()
@@ -362,7 +367,7 @@ class _PartWriter:
                     self._finish()
                     continue
                 j = i + 1
-            self._fh.write(buf[start:int(cum[j - 1])].tobytes())
+            self._write_runs(buf, starts, ends, kept[i:j])
             self._part.bytes += int(cum[j - 1]) - start
             first = self._part.rows + 1
             self._part.rows += j - i
@@ -371,6 +376,13 @@ class _PartWriter:
             i = j
             if i < n:
                 self._finish()
+
+    def _write_runs(self, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, lines: np.ndarray) -> None:
+        """Write ``lines`` (ascending positions) of ``buf``: one write per run of adjacent lines, no copy."""
+        breaks = np.flatnonzero(np.diff(lines) != 1)
+        firsts, lasts = lines[np.r_[0, breaks + 1]], lines[np.r_[breaks, len(lines) - 1]]
+        for a, b in zip(starts[firsts].tolist(), ends[lasts].tolist()):
+            self._fh.write(memoryview(buf[a:b]))
 
     def close(self):
         self._finish()
