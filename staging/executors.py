@@ -9,10 +9,12 @@ folder on a filesystem its workers share (true for a LocalCluster).
 
 from __future__ import annotations
 
+import contextlib
 import glob
 import multiprocessing
 import os
 import sys
+import threading
 from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Literal
@@ -86,13 +88,26 @@ class ProcessExecutor:
     def __init__(self, workers: int):
         self.workers = max(1, workers)
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=process_context(start=True))
-        for _ in range(self.workers):  # fork the workers now rather than on the first chunk
-            self._pool.submit(_started)
+        # fork the workers now rather than on the first chunk, on a thread: forking waits until the
+        # fork server has warmed up (~1.5 s), and the caller reads its first chunk meanwhile (its
+        # first submit waits for the forks); a failure here shows again at that submit
+        self._forking = threading.Thread(target=self._fork_all, name="pinpoint-etl-fork", daemon=True)
+        self._forking.start()
+
+    def _fork_all(self):
+        with contextlib.suppress(Exception):
+            for _ in range(self.workers):
+                self._pool.submit(_started)
 
     def submit(self, fn, arg):
-        return _ProcessFuture(self._pool.submit(fn, arg), getattr(arg, "index", None))
+        index = getattr(arg, "index", None)
+        try:
+            return _ProcessFuture(self._pool.submit(fn, arg), index)
+        except BrokenProcessPool:  # a worker died before this chunk could be handed over
+            raise _dead_worker(index) from None
 
     def close(self):
+        self._forking.join()
         self._pool.shutdown(wait=True, cancel_futures=True)
 
 
@@ -106,9 +121,13 @@ class _ProcessFuture:
         try:
             return self._future.result(timeout)
         except BrokenProcessPool:
-            what = f"chunk {self._index}" if self._index is not None else "a chunk"
-            raise TerminalError(f"a worker process stopped while staging {what} (killed, or out of memory?); "
-                                "re-run, or use --runner threads") from None
+            raise _dead_worker(self._index) from None
+
+
+def _dead_worker(index) -> TerminalError:
+    what = f"chunk {index}" if index is not None else "a chunk"
+    return TerminalError(f"a worker process stopped while staging {what} (killed, or out of memory?); "
+                         "re-run, or use --runner threads")
 
 
 class DaskExecutor:

@@ -95,5 +95,7 @@ def test_a_worker_process_that_dies_is_a_one_line_terminal_error():
     try:
         with pytest.raises(TerminalError, match="worker process stopped .* use --runner threads"):
             executor.submit(os._exit, 3).result()
+        with pytest.raises(TerminalError, match="worker process stopped"):  # and so does the next chunk
+            executor.submit(abs, -1).result()
     finally:
         executor.close()
