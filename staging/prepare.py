@@ -252,6 +252,7 @@ def _pass_one(opts, transport, result: Prepared, rejects: _RejectSink, tmp: Path
                 feather.write_feather(pa.Table.from_pandas(raw, preserve_index=False), path,
                                       compression="uncompressed")
                 del raw
+                pa.default_memory_pool().release_unused()  # the driver's RSS stays about one chunk
                 inflight.append(executor.submit(stage_chunk, ChunkTask(index, str(path), opts.mapping,
                                                                        opts.fold_unknown, opts.default_region,
                                                                        staged_format=opts.fmt)))

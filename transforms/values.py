@@ -121,24 +121,30 @@ def normalise_metric(series: pd.Series) -> tuple[pd.Series, int]:
     rest = ~_canonical_number_mask(arr) & arr.is_valid().to_numpy(zero_copy_only=False)
     if not rest.any():
         return series, 0
-    sub = arr.filter(pa.array(rest))
-    # cheap text fixes first ("3.50" → "3.5", "12.0" → "12"); Python formats only what is left
-    tidy = pc.replace_substring_regex(pc.utf8_trim_whitespace(sub), _TRAILING_ZEROS_RE, r"\1")
-    tidy = pc.replace_substring_regex(tidy, _TRAILING_DOT_RE, r"\1")
-    done = _canonical_number_mask(tidy)
-    rendered = _render_numbers(sub.filter(pa.array(~done))) if not done.all() else sub.slice(0, 0)
-    rendered = replace_where(tidy, ~done, rendered)
-    new = pc.if_else(pc.is_valid(rendered), rendered, sub)
-    out = replace_where(arr, rest, new)
+    enc = arr.filter(pa.array(rest)).dictionary_encode()  # once per distinct value (metrics repeat)
+    out = replace_where(arr, rest, pc.take(_canonical_texts(enc.dictionary), enc.indices))
     changed = count_changed(arr, out)
     return (from_arrow(out, series), changed) if changed else (series, 0)
 
 
+def _canonical_texts(values: pa.Array) -> pa.Array:
+    """Canonical number text for each of ``values`` (non-missing); values that are not numbers stay."""
+    # cheap text fixes first ("3.50" → "3.5", "12.0" → "12"); Python formats only what is left
+    tidy = pc.replace_substring_regex(pc.utf8_trim_whitespace(values), _TRAILING_ZEROS_RE, r"\1")
+    tidy = pc.replace_substring_regex(tidy, _TRAILING_DOT_RE, r"\1")
+    done = _canonical_number_mask(tidy)
+    rendered = _render_numbers(values.filter(pa.array(~done))) if not done.all() else values.slice(0, 0)
+    rendered = replace_where(tidy, ~done, rendered)
+    return pc.if_else(pc.is_valid(rendered), rendered, values)
+
+
 def is_number(series: pd.Series) -> pd.Series:
     """True where the value is a finite number in strict syntax, untrimmed text excluded (missing → True)."""
-    def strict(values: pa.Array) -> np.ndarray:
-        ok, _ = parse_numbers(values)
-        return ok & to_numpy_bool(pc.match_substring_regex(values, NUMBER_RE))  # no surrounding whitespace
+    def strict(values: pa.Array) -> np.ndarray:  # parse_numbers without its trim: no surrounding whitespace
+        ok = to_numpy_bool(pc.match_substring_regex(values, NUMBER_RE))
+        if ok.any():
+            ok[ok] = np.isfinite(pc.cast(values.filter(pa.array(ok)), pa.float64()).to_numpy(zero_copy_only=False))
+        return ok
 
     arr = to_arrow(series)
     return bool_series(per_unique(arr, strict) | arr.is_null().to_numpy(zero_copy_only=False), series)
