@@ -110,6 +110,21 @@ def _python_regex(pattern: str) -> re.Pattern[str]:
     return re.compile(pattern)
 
 
+_LONGEST = 64  # longer than any phone number length in the metadata
+
+
+@lru_cache(maxsize=4096)
+def _length_table(lengths: frozenset[int]) -> np.ndarray:
+    table = np.zeros(_LONGEST + 1, dtype=bool)
+    table[[n for n in lengths if 0 <= n < _LONGEST]] = True
+    return table
+
+
+def _has_length(lengths: np.ndarray, allowed) -> np.ndarray:
+    """``np.isin(lengths, allowed)`` for small non-negative lengths, by table look-up (isin sorts)."""
+    return _length_table(frozenset(allowed))[np.minimum(lengths, _LONGEST)]
+
+
 def _match(arr: pa.Array, pattern: str) -> np.ndarray:
     """Regex search per value (patterns are anchored); nulls → False."""
     if len(arr) < _SMALL:
@@ -125,13 +140,13 @@ def _type_valid(cc: int, region: str, nsn: pa.Array, lengths: np.ndarray) -> np.
     out = np.zeros(len(nsn), dtype=bool)
     if not general:
         return out
-    idx = np.flatnonzero(np.isin(lengths, general_lengths))
+    idx = np.flatnonzero(_has_length(lengths, general_lengths))
     if idx.size == 0:
         return out
     sub = nsn if idx.size == len(nsn) else nsn.take(pa.array(idx))
     idx = idx[_match(sub, general)]
     for group_lengths, pattern in groups:
-        sel = idx[np.isin(lengths[idx], list(group_lengths))]
+        sel = idx[_has_length(lengths[idx], group_lengths)]
         if sel.size:
             sub = nsn if sel.size == len(nsn) else nsn.take(pa.array(sel))
             out[sel] = _match(sub, pattern)
@@ -219,8 +234,8 @@ def _length_accepted(md, lengths: np.ndarray) -> np.ndarray:
     """phonenumbers' ``_test_number_length`` result is IS_POSSIBLE or TOO_LONG (general description)."""
     possible = sorted(md.general_desc.possible_length)
     local = set(md.general_desc.possible_length_local_only or ())
-    ok = np.isin(lengths, possible) | (lengths > possible[-1])
-    return ok & ~np.isin(lengths, list(local))
+    ok = _has_length(lengths, possible) | (lengths > possible[-1])
+    return ok & ~_has_length(lengths, local)
 
 
 def _national_candidates(digits: pa.Array, region: str) -> tuple[np.ndarray, pa.Array]:
