@@ -8,13 +8,14 @@ hash's top bits. Equal hashes always share a file, so each file is decided on it
   every earlier occurrence and the last one that supersedes it;
 * user ids: the surviving rows of each user id, in position order, beyond the 15th overflow.
 
-Only the decided rows (about 1 % of the input) are held in memory: at most one file is loaded at a
-time, about ``28 × rows / PARTITIONS`` bytes. Missing Ids and user ids are not written at all.
+Only the decided rows (about 1 % of the input) are held in memory: at most two files are loaded at a
+time (two threads), about ``28 × rows / PARTITIONS`` bytes each. Missing Ids and user ids are not written at all.
 """
 
 from __future__ import annotations
 
 import os
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -90,33 +91,38 @@ class KeyStore:
             fh.close()
 
     def decide(self) -> Decisions:
-        """Supersede and overflow decisions over every row added (one partition in memory at a time)."""
+        """Supersede and overflow decisions over every row added (two partitions in memory at a time)."""
         self.close()
         sup, wsrc, wrow = [], [], []
-        for p in range(PARTITIONS):
-            rec = self._load(f"ids-{p:02d}.bin", ID_RECORD)
-            if not len(rec):
-                continue
-            by = superseded_by(rec["h"])
-            lost = np.flatnonzero(by >= 0)
-            if lost.size:
-                sup.append(rec["pos"][lost])
-                wsrc.append(rec["src"][by[lost]])
-                wrow.append(rec["row"][by[lost]])
+        with ThreadPoolExecutor(max_workers=2) as pool:  # numpy loads and sorts without the GIL
+            for lost in pool.map(self._superseded, range(PARTITIONS)):
+                if lost is not None:
+                    sup.append(lost[0])
+                    wsrc.append(lost[1])
+                    wrow.append(lost[2])
         superseded = np.concatenate(sup) if sup else np.zeros(0, np.int64)
         order = np.argsort(superseded, kind="stable")
         superseded = superseded[order]
         winner_src = (np.concatenate(wsrc) if wsrc else np.zeros(0, np.int32))[order]
         winner_row = (np.concatenate(wrow) if wrow else np.zeros(0, np.int64))[order]
-        over = []
-        for p in range(PARTITIONS):
+        def overflowing(p: int) -> np.ndarray:
             rec = self._load(f"users-{p:02d}.bin", USER_RECORD)
-            if not len(rec):
-                continue
             keep = ~np.isin(rec["pos"], superseded, assume_unique=True)
-            over.append(rec["pos"][user_overflow(rec["h"], keep)])
-        overflow = np.sort(np.concatenate(over)) if over else np.zeros(0, np.int64)
+            return rec["pos"][user_overflow(rec["h"], keep)]
+
+        with ThreadPoolExecutor(max_workers=2) as pool:
+            over = list(pool.map(overflowing, range(PARTITIONS)))
+        overflow = np.sort(np.concatenate(over))
         return Decisions(superseded, winner_src, winner_row, overflow)
+
+    def _superseded(self, p: int):
+        """(positions, winner sources, winner rows) of the superseded rows of Id partition ``p``, or None."""
+        rec = self._load(f"ids-{p:02d}.bin", ID_RECORD)
+        by = superseded_by(rec["h"])
+        lost = np.flatnonzero(by >= 0)
+        if not lost.size:
+            return None
+        return rec["pos"][lost], rec["src"][by[lost]], rec["row"][by[lost]]
 
     def _load(self, name: str, dtype: np.dtype) -> np.ndarray:
         path = self.folder / name

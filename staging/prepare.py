@@ -298,7 +298,9 @@ def _pass_two(opts, spills, keys: tuple[KeyStore, list[str]], columns, result: P
             result.rows_valid += int(keep.sum())
             fits = spill.lines_path and (opts.fmt == "JSON" or spill.columns == columns)
             if keep.any() and fits:  # the worker's lines: NDJSON, or CSV with the run's columns
-                writer.write_lines(np.fromfile(spill.lines_path, dtype=np.uint8), keep, rows[keep], source)
+                lines = np.memmap(spill.lines_path, dtype=np.uint8, mode="r")  # written from the page cache
+                writer.write_lines(lines, keep, rows[keep], source)
+                del lines
             elif keep.any():  # a CSV chunk lacking some of the run's columns (JSON fields): encode here
                 table = feather.read_table(spill.path, memory_map=True)
                 writer.write(table if keep.all() else table.filter(pa.array(keep)), source)
