@@ -26,6 +26,7 @@ if TYPE_CHECKING:
     from report.summary import PartOutcome
 
 STAGING_NAME, FINAL_NAME = "ledger-staging.csv", "ledger.csv"
+_QUEUED = 4  # tables waiting for the writer thread at most
 _FAILURE = re.compile(r"^(?P<uri>\S+) row (?P<row>\d+): (?P<reason>.*)$")
 
 
@@ -75,6 +76,8 @@ class LedgerWriter:
                 f.result()  # a failed write is raised here
             else:
                 still.append(f)
+        while len(still) >= _QUEUED:  # bounded: a fast caller waits rather than queueing every table
+            still.pop(0).result()
         self._pending = still + [self._thread.submit(self._write, table)]
 
     def _write(self, table: pa.Table) -> None:
