@@ -2,7 +2,8 @@
 
 The driver reads sources and spills each raw chunk to an Arrow file; ``stage_chunk`` (run by a
 thread, or a Dask worker process) maps, normalises and validates it and writes: the valid rows
-(Arrow), their dedupe keys (npz), the reject records (NDJSON) and their ledger rows (Arrow).
+as import-file lines (and as Arrow when the task keeps them), their dedupe keys and source rows (npz),
+the reject records (NDJSON) and their ledger rows (Arrow).
 Only paths and counts travel back — never DataFrames — so any executor with access to the
 work folder can run it, and the results are the same whichever runs it.
 
@@ -37,6 +38,9 @@ class ChunkTask:
     fold_unknown: bool = False
     default_region: str | None = None
     staged_format: StagedFormat = "CSV"  # the import-file format the valid rows are also encoded in
+    #: also keep the valid rows as Arrow: for NDJSON lines and JSON sources, whose rows the last pass may
+    #: need to re-encode or reject; CSV lines of a CSV source are read back when that is needed (rarely)
+    keep_arrow: bool = True
 
 
 @dataclass
@@ -46,8 +50,8 @@ class ChunkResult:
     rows_read: int
     valid_rows: int = 0
     rejected: int = 0
-    valid_path: str | None = None
-    keys_path: str | None = None
+    valid_path: str | None = None  # the valid rows as Arrow, if the task asked to keep them
+    keys_path: str | None = None  # Id and user id hashes and source rows of the valid rows
     rejects_path: str | None = None
     ledger_path: str | None = None
     lines_path: str | None = None  # the valid rows as import-file lines (staged_format), in ordered_columns(columns)
@@ -141,11 +145,13 @@ def stage_chunk(task: ChunkTask) -> ChunkResult:
         feather.write_feather(ledger_rows, result.ledger_path, compression="uncompressed")
     result.valid_rows = int(valid.sum())
     if result.valid_rows:
-        result.valid_path, result.keys_path = base + ".valid.arrow", base + ".keys.npz"
+        result.keys_path = base + ".keys.npz"
         table = pa.Table.from_pandas(frame, preserve_index=False)
         if result.valid_rows < len(frame):
             table = table.filter(pa.array(valid))
-        feather.write_feather(table, result.valid_path, compression="uncompressed")
+        if task.keep_arrow:
+            result.valid_path = base + ".valid.arrow"
+            feather.write_feather(table, result.valid_path, compression="uncompressed")
         result.columns = [c for c in frame.columns if c not in cat.META_COLS]
         # encoded here, in parallel, so the last pass mostly copies bytes (NDJSON lines always fit;
         # CSV lines when the run's columns are this chunk's, as for every chunk of a CSV source)

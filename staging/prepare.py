@@ -4,8 +4,8 @@ Two passes keep the data out of memory whatever the input size:
 
 1. the driver reads every chunk and spills it; an executor (worker processes, threads or Dask, see
    ``staging.executors``) maps, normalises and validates each one (``staging.chunks``): valid rows
-   spill to a local Arrow file per chunk (and as encoded import-file lines), rejects go
-   to the rejects file and the ledger, and
+   spill as encoded import-file lines (and as a local Arrow file too, for JSON sources or NDJSON
+   staging), rejects go to the rejects file and the ledger, and
    hashes of Ids and user ids go to partitioned key files on disk (``staging.keys``);
 2. once every row has been seen, "last occurrence wins" and the 15-endpoints-per-user rule are
    decided globally, one key partition at a time, and the spilled chunks are written out as
@@ -29,6 +29,7 @@ from typing import Callable
 import numpy as np
 import pandas as pd
 import pyarrow as pa
+import pyarrow.csv as pacsv
 import pyarrow.feather as feather
 
 from core.errors import ColumnError, ConfigError
@@ -38,7 +39,7 @@ from schemas.catalogue import check_columns
 from sources.frames import TEXT_DTYPE
 from sources.locate import expand_sources
 from sources.options import ReadOptions
-from sources.read import read_chunks, read_header
+from sources.read import read_chunks, read_header, resolve
 from staging.chunks import ChunkResult, ChunkTask, reject_records, stage_chunk
 from staging.executors import Runner, make_executor, resolve_runner
 from staging.keys import KeyStore
@@ -204,12 +205,14 @@ def from_manifest(doc: dict, out_base: str) -> Prepared:
 
 @dataclass
 class _Spill:
-    """One chunk's valid rows: Arrow file, source index, and the import-file lines its worker encoded."""
+    """One chunk's valid rows: the import-file lines its worker encoded (in ``columns``), their source
+    rows (``keys_path``), their source index, and the rows as Arrow when the worker kept them."""
 
-    path: Path
+    path: Path | None
     src_idx: int
-    lines_path: str | None
+    lines_path: str
     columns: list[str]
+    keys_path: str
 
 
 def _pass_one(opts, transport, result: Prepared, rejects: _RejectSink, tmp: Path, progress, executor=None):
@@ -231,14 +234,14 @@ def _pass_one(opts, transport, result: Prepared, rejects: _RejectSink, tmp: Path
             rejects.append(data, feather.read_table(res.ledger_path), res.by_reason)
             os.unlink(res.rejects_path)
             os.unlink(res.ledger_path)
-        if res.valid_path:
+        if res.valid_rows:
             if res.source not in shown:
                 shown.append(res.source)
             idx = shown.index(res.source)
-            spills.append(_Spill(Path(res.valid_path), idx, res.lines_path, ordered_columns(res.columns)))
+            spills.append(_Spill(Path(res.valid_path) if res.valid_path else None, idx, res.lines_path,
+                                 ordered_columns(res.columns), res.keys_path))
             with np.load(res.keys_path) as k:
                 store.add(k["ids"], k["users"], idx, k["rows"])
-            os.unlink(res.keys_path)
             for c in res.columns:
                 columns.setdefault(c, None)
         if progress:
@@ -247,6 +250,7 @@ def _pass_one(opts, transport, result: Prepared, rejects: _RejectSink, tmp: Path
     try:
         index = 0
         for uri in opts.sources:
+            keep_arrow = opts.fmt != "CSV" or resolve(uri, opts.read)[0] != "csv"
             for raw in read_chunks(uri, opts.read, transport_params=transport):
                 path = tmp / f"chunk-{index:06d}.raw.arrow"
                 feather.write_feather(pa.Table.from_pandas(raw, preserve_index=False), path,
@@ -255,7 +259,8 @@ def _pass_one(opts, transport, result: Prepared, rejects: _RejectSink, tmp: Path
                 pa.default_memory_pool().release_unused()  # the driver's RSS stays about one chunk
                 inflight.append(executor.submit(stage_chunk, ChunkTask(index, str(path), opts.mapping,
                                                                        opts.fold_unknown, opts.default_region,
-                                                                       staged_format=opts.fmt)))
+                                                                       staged_format=opts.fmt,
+                                                                       keep_arrow=keep_arrow)))
                 index += 1
                 while len(inflight) > executor.workers:
                     collect(inflight.pop(0).result())
@@ -283,7 +288,8 @@ def _pass_two(opts, spills, keys: tuple[KeyStore, list[str]], columns, result: P
     try:
         for spill in spills:
             source = sources[spill.src_idx]
-            rows = feather.read_table(spill.path, columns=[cat.ROW_COL], memory_map=True).column(0).to_numpy()
+            with np.load(spill.keys_path) as k:
+                rows = k["rows"]
             n = len(rows)
             sup, win_src, win_row, ovf = decided.in_range(offset, offset + n)
             if sup.any():
@@ -291,7 +297,7 @@ def _pass_two(opts, spills, keys: tuple[KeyStore, list[str]], columns, result: P
                 ledger.add(source, rows[sup], "superseded", detail=details)
             offset += n
             if ovf.any():
-                frame = feather.read_table(spill.path).filter(pa.array(ovf)).to_pandas(types_mapper=_TEXT_TYPES.get)
+                frame = _valid_rows(spill, ovf, rows, source).to_pandas(types_mapper=_TEXT_TYPES.get)
                 reason = f"User.UserId has more than {cat.MAX_ENDPOINTS_PER_USER} endpoints in this input"
                 rejects.add(frame, pd.Series([[reason]] * len(frame), index=frame.index, dtype=object))
             keep = ~sup & ~ovf
@@ -302,10 +308,8 @@ def _pass_two(opts, spills, keys: tuple[KeyStore, list[str]], columns, result: P
                 writer.write_lines(lines, keep, rows[keep], source)
                 del lines
             elif keep.any():  # a CSV chunk lacking some of the run's columns (JSON fields): encode here
-                table = feather.read_table(spill.path, memory_map=True)
-                writer.write(table if keep.all() else table.filter(pa.array(keep)), source)
-                del table
-            for path in filter(None, (spill.path, spill.lines_path)):
+                writer.write(_valid_rows(spill, keep, rows, source), source)
+            for path in filter(None, (spill.path, spill.lines_path, spill.keys_path)):
                 deletions.submit(os.unlink, path)
             if progress:
                 progress("stage", result.rows_valid)
@@ -315,6 +319,27 @@ def _pass_two(opts, spills, keys: tuple[KeyStore, list[str]], columns, result: P
     finally:
         deletions.shutdown(wait=True)
     writer.close()
+
+
+def _valid_rows(spill: _Spill, mask: np.ndarray, rows: np.ndarray, source: str) -> pa.Table:
+    """The ``mask`` rows of a chunk's valid rows as Arrow: from the Arrow file its worker kept, else
+    read back from its CSV lines (a missing value is written as an empty cell, empty text as "")."""
+    if spill.path is not None:
+        return feather.read_table(spill.path, memory_map=True).filter(pa.array(mask))
+    buf = np.memmap(spill.lines_path, dtype=np.uint8, mode="r")
+    ends = np.flatnonzero(buf == 10) + 1
+    starts = ends - np.diff(ends, prepend=0)
+    data = b"".join(buf[a:b].tobytes() for a, b in zip(starts[mask].tolist(), ends[mask].tolist()))
+    del buf
+    names = [f"c{i}" for i in range(len(spill.columns))]
+    table = pacsv.read_csv(pa.py_buffer(data), read_options=pacsv.ReadOptions(column_names=names, use_threads=False),
+                           convert_options=pacsv.ConvertOptions(column_types={c: pa.large_string() for c in names},
+                                                                strings_can_be_null=True,
+                                                                quoted_strings_can_be_null=False))
+    table = table.rename_columns(spill.columns)
+    n = table.num_rows
+    return (table.append_column(cat.SOURCE_COL, pa.repeat(pa.scalar(source, pa.large_string()), n))
+            .append_column(cat.ROW_COL, pa.array(rows[mask], pa.int64())))
 
 
 class _PartWriter:

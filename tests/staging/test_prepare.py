@@ -69,6 +69,32 @@ def test_sixteenth_endpoint_of_a_user_is_rejected(tmp_path):
     assert [r["row"] for r in rejects] == [16, 17] and "more than 15 endpoints" in rejects[0]["reasons"][0]
 
 
+def test_rows_read_back_from_csv_lines_match_the_rows_kept_as_arrow(tmp_path):
+    """A CSV source staged as CSV keeps only its workers' lines: the last pass reads rows back from
+    them (a user's 16th endpoint; a chunk lacking some of the run's columns). NDJSON staging keeps
+    the rows as Arrow; both give the same rejects and the same staged values."""
+    tricky = ['a, "quoted" value', "ünïcödé ✓", "", "x" * 99]
+    rows = [[f"e{i}", "EMAIL", f"u{i}@example.com", "US", "", "same-user", tricky[i % 4], tricky[(i + 1) % 4], ""]
+            for i in range(18)]
+    a = write_csv(tmp_path / "a.csv", rows)
+    b = write_csv(tmp_path / "b.csv", [["b1", "EMAIL", "b1@example.com", "DE", 'say "hi", ok']],
+                  header=["Id", "ChannelType", "Address", "Location.Country", "Attributes.Note"])
+    runs = {fmt: _stage(tmp_path / fmt, a, b, fmt=fmt, chunk_rows=5) for fmt in ("CSV", "JSON")}
+    rejects = {fmt: [json.loads(x) for x in Path(p.rejects_uri).read_text().splitlines()] for fmt, p in runs.items()}
+    assert [r["row"] for r in rejects["CSV"]] == [16, 17, 18]
+    assert rejects["CSV"] == rejects["JSON"]
+    assert rejects["CSV"][0]["values"]["Attributes.Interests"] == tricky[15 % 4]
+    staged = _rows(runs["CSV"].parts[0].uri)
+    by_id = {r[0]: r for r in staged[1:]}
+    header = staged[0]
+    assert by_id["b1"][header.index("Attributes.Note")] == 'say "hi", ok'
+    assert by_id["b1"][header.index("Attributes.Interests")] == ""  # b.csv has no such column
+    e1 = by_id["e1"]
+    assert [e1[i] for i, h in enumerate(header) if h == "Attributes.Interests"] == [tricky[1], tricky[2]]
+    lines = [json.loads(x) for x in Path(runs["JSON"].parts[0].uri).read_text().splitlines()]
+    assert {r["Id"] for r in lines} == set(by_id) and len(lines) == len(by_id) == 16
+
+
 def test_parts_respect_the_size_limit_and_keep_every_row(tmp_path):
     p = _stage(tmp_path, write_csv(tmp_path / "in.csv", good_rows(200)), max_part_bytes=4096)
     assert len(p.parts) > 3
