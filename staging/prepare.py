@@ -321,14 +321,19 @@ def _pass_two(opts, spills, keys: tuple[KeyStore, list[str]], columns, result: P
     writer.close()
 
 
+def _line_bounds(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (past the newline) of every line of import-file bytes ``buf``."""
+    ends = np.flatnonzero(buf == 10) + 1
+    return ends - np.diff(ends, prepend=0), ends
+
+
 def _valid_rows(spill: _Spill, mask: np.ndarray, rows: np.ndarray, source: str) -> pa.Table:
     """The ``mask`` rows of a chunk's valid rows as Arrow: from the Arrow file its worker kept, else
     read back from its CSV lines (a missing value is written as an empty cell, empty text as "")."""
     if spill.path is not None:
         return feather.read_table(spill.path, memory_map=True).filter(pa.array(mask))
     buf = np.memmap(spill.lines_path, dtype=np.uint8, mode="r")
-    ends = np.flatnonzero(buf == 10) + 1
-    starts = ends - np.diff(ends, prepend=0)
+    starts, ends = _line_bounds(buf)
     data = b"".join(buf[a:b].tobytes() for a, b in zip(starts[mask].tolist(), ends[mask].tolist()))
     del buf
     names = [f"c{i}" for i in range(len(spill.columns))]
@@ -378,10 +383,9 @@ class _PartWriter:
         """Append the ``keep`` lines of import-file bytes ``buf`` (one line per row: CSV values hold no
         line breaks after normalising, NDJSON escapes them) whose source rows are ``rows``, cutting
         parts at line ends at the size limit (a line larger than the limit gets a part of its own)."""
-        ends = np.flatnonzero(buf == 10) + 1
+        starts, ends = _line_bounds(buf)
         if len(ends) != len(keep):
             raise RuntimeError(f"{source}: {len(ends)} encoded lines for {len(keep)} rows")
-        starts = ends - np.diff(ends, prepend=0)
         kept = np.flatnonzero(keep)  # the lines to write, by position in buf
         cum = np.cumsum(ends[kept] - starts[kept])  # bytes written after each kept line
         i, n = 0, len(kept)

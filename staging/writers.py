@@ -19,7 +19,7 @@ import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from schemas import catalogue as cat
-from transforms._strings import replace_where
+from transforms._strings import replace_where, string_buffers
 
 StagedFormat = Literal["CSV", "JSON"]
 EXTENSIONS = {"CSV": ".csv", "JSON": ".json"}
@@ -125,21 +125,17 @@ def _nonempty(arr: pa.Array) -> pa.Array:
 
 
 def _data(arr: pa.Array) -> np.ndarray:
-    """The bytes of a large_string array's values."""
-    offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1]
-    data = arr.buffers()[2]
-    return np.frombuffer(data, dtype=np.uint8)[int(offsets[0]):int(offsets[-1])] if data is not None else \
-        np.zeros(0, np.uint8)
+    """The bytes of the values of a string array, in order."""
+    offsets, data = string_buffers(arr)
+    return data[int(offsets[0]):int(offsets[-1])]
 
 
 def _rows_with_control_chars(arr: pa.Array) -> np.ndarray:
     """Bool per row: the value holds a byte below 0x20."""
-    data = _data(arr)
-    hits = np.flatnonzero(data < 0x20)
+    offsets, data = string_buffers(arr)
+    hits = np.flatnonzero(data[int(offsets[0]):int(offsets[-1])] < 0x20) + int(offsets[0])
     out = np.zeros(len(arr), dtype=bool)
-    if hits.size:
-        offsets = np.frombuffer(arr.buffers()[1], dtype=np.int64)[arr.offset: arr.offset + len(arr) + 1]
-        out[np.searchsorted(offsets, hits + offsets[0], side="right") - 1] = True
+    out[np.searchsorted(offsets, hits, side="right") - 1] = True
     return out
 
 

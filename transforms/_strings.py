@@ -52,6 +52,15 @@ def to_numpy_bool(arr: pa.Array | pa.ChunkedArray, null: bool = False) -> np.nda
     return pc.fill_null(arr, null).to_numpy(zero_copy_only=False)
 
 
+def string_buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
+    """(offsets, data bytes) of a string / large_string array, honouring its slice offset."""
+    bufs = arr.buffers()
+    off_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
+    offsets = np.frombuffer(bufs[1], dtype=off_type)[arr.offset: arr.offset + len(arr) + 1]
+    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
+    return offsets, data
+
+
 def count_changed(before: pa.Array, after: pa.Array) -> int:
     """Values that differ, not counting values missing before (a value made missing counts)."""
     if len(before) == 0:

@@ -24,8 +24,15 @@ import pyarrow.compute as pc
 from email_validator import EmailNotValidError, validate_email
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
-from transforms._strings import bool_series, count_changed, from_arrow, replace_where, to_arrow, to_numpy_bool
-from transforms.text import _buffers
+from transforms._strings import (
+    bool_series,
+    count_changed,
+    from_arrow,
+    replace_where,
+    string_buffers,
+    to_arrow,
+    to_numpy_bool,
+)
 
 _ATEXT = r"[A-Za-z0-9!#$%&'*+/=?^_`{|}~\-]"
 _LABEL = r"[a-z0-9](?:[a-z0-9\-]{0,61}[a-z0-9])?"
@@ -69,7 +76,7 @@ def _lower_domain(arr: pa.Array) -> pa.Array:
     if len(arr) == 0:
         return arr
     arr = arr.cast(pa.large_string())
-    offsets, data = _buffers(arr)
+    offsets, data = string_buffers(arr)
     lo, hi = int(offsets[0]), int(offsets[-1])
     body = data[lo:hi]
     upper = np.flatnonzero((body >= 0x41) & (body <= 0x5A))

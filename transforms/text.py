@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from transforms._strings import count_changed, from_arrow, map_unique, replace_where, to_arrow
+from transforms._strings import count_changed, from_arrow, map_unique, replace_where, string_buffers, to_arrow
 
 #: characters replaced by a space
 CONTROL_CHARS = "\r\n\t\x0b\x0c\x85\u2028\u2029"
@@ -28,20 +28,11 @@ _LAST = np.zeros(256, dtype=bool)
 _LAST[[*range(9, 14), *range(28, 33), *range(0x80, 0x8B), 0x9F, 0xA0, 0xA8, 0xA9, 0xAF]] = True
 
 
-def _buffers(arr: pa.Array) -> tuple[np.ndarray, np.ndarray]:
-    """(offsets, data bytes) of a string / large_string array, honouring its slice offset."""
-    bufs = arr.buffers()
-    off_type = np.int64 if pa.types.is_large_string(arr.type) else np.int32
-    offsets = np.frombuffer(bufs[1], dtype=off_type)[arr.offset: arr.offset + len(arr) + 1]
-    data = np.frombuffer(bufs[2], dtype=np.uint8) if bufs[2] is not None else np.zeros(0, np.uint8)
-    return offsets, data
-
-
 def _control_rows(arr: pa.Array) -> np.ndarray:
     """Positions of the non-missing values that contain a character of :data:`CONTROL_CHARS` (exact)."""
     if len(arr) == 0:
         return np.zeros(0, dtype=np.int64)
-    offsets, data = _buffers(arr)
+    offsets, data = string_buffers(arr)
     lo = int(offsets[0])
     data = data[lo: int(offsets[-1])]
     hits = [np.flatnonzero((data >= 9) & (data <= 13))]  # \t \n \v \f \r
@@ -64,7 +55,7 @@ def _control_rows(arr: pa.Array) -> np.ndarray:
 def _may_need_trim(arr: pa.Array) -> bool:
     if len(arr) == 0 or arr.null_count == len(arr):
         return False
-    offsets, data = _buffers(arr)
+    offsets, data = string_buffers(arr)
     starts, ends = offsets[:-1], offsets[1:]
     lengths = ends - starts
     valid = arr.is_valid().to_numpy(zero_copy_only=False)
@@ -122,7 +113,7 @@ def is_free_of_control_chars(series: pd.Series) -> pd.Series:
     ok = np.ones(len(arr), dtype=bool)
     if len(arr) == 0 or arr.null_count == len(arr):
         return pd.Series(ok, index=series.index)
-    offsets, data = _buffers(arr)
+    offsets, data = string_buffers(arr)
     lo = int(offsets[0])
     data = data[lo: int(offsets[-1])]
     positions = np.flatnonzero((data < 32) | (data == 127))
