@@ -31,9 +31,9 @@ def stage_chunk_task(task):
 @task(name="stage-chunk", task_run_name="stage-chunk-{task.index}", cache_policy=NO_CACHE)
 def stage_chunk_process_task(task, pool):
     """``stage_chunk`` in one of the run's worker processes (``pool``); this task waits for it."""
-    from staging.chunks import stage_chunk
+    from staging.tasks import run_chunk
 
-    return pool.submit(stage_chunk, task).result()
+    return pool.submit(run_chunk, task).result()
 
 
 class TaskRunnerExecutor:
@@ -43,6 +43,7 @@ class TaskRunnerExecutor:
 
     def __init__(self, runner: str, workers: int, address: str | None):
         self._processes = None
+        self.same_host = not (runner == "dask" and address)  # see staging.executors
         if runner == "processes":
             from prefect.task_runners import ThreadPoolTaskRunner
 

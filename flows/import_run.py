@@ -10,12 +10,12 @@ import json
 import os
 import re
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 from core.errors import ConfigError, JobTimeoutError, PipelineError
 from flows.params import ImportOptions, SourceParams, TargetParams
 from flows.runtime import Runtime
 from pinpoint import s3io
-from pinpoint.clients import AwsClients, check_application, make_clients
 from pinpoint.jobs import JobSnapshot, PollPolicy, create_import_job, find_import_job, poll_job, retry_transient
 from report.summary import PartOutcome, RunReport, import_report, now, validate_report
 from sources.locate import expand_sources
@@ -25,6 +25,9 @@ from staging.executors import resolve_runner
 from staging.prepare import Prepared, StagedPart, StageOptions, from_manifest, prepare
 from staging.run_id import derive_run_id
 from transforms.columns import load_mapping_file
+
+if TYPE_CHECKING:
+    from pinpoint.clients import AwsClients
 
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 
@@ -69,6 +72,8 @@ def configure_target(t: TargetParams, *, label: str | None = None) -> Target:
         raise ConfigError(f"role ARN {role!r} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
     if t.sse == "aws:kms" and not t.kms_key_id:
         raise ConfigError("sse aws:kms needs a KMS key id (--kms-key-id)")
+    from pinpoint.clients import check_application, make_clients  # boto3: not needed to validate locally
+
     clients = make_clients(region=t.region, credentials_block=t.credentials_block)
     s3io.check_bucket(clients.s3, bucket, t.expected_bucket_owner)
     check_application(clients.pinpoint, app)

@@ -15,7 +15,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
-import smart_open
 from botocore.exceptions import ClientError
 
 from core.errors import ConfigError, TerminalError
@@ -97,6 +96,8 @@ def open_write(uri: str, *, s3=None, options: WriteOptions | None = None) -> Ite
     if is_s3(uri):
         if s3 is None:
             raise ConfigError(f"an S3 client is needed to write {uri}")
+        import smart_open  # loaded on first S3 use: local runs need neither it nor boto3
+
         try:
             with smart_open.open(uri, "wb", transport_params=transport_params(s3, options),
                                  compression="disable") as fh:
@@ -144,6 +145,8 @@ def read_bytes(uri: str, *, s3=None) -> bytes | None:
 
 def open_read(uri: str, *, s3=None, compression: str = "infer_from_extension") -> BinaryIO:
     """Open ``uri`` for binary reading (decompressing by extension unless told otherwise)."""
+    import smart_open
+
     params = {"client": s3} if is_s3(uri) and s3 is not None else {}
     try:
         return smart_open.open(uri, "rb", transport_params=params, compression=compression)

@@ -21,6 +21,7 @@ from typing import Optional
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+import pyarrow
 import pyarrow.compute as pc
 from pandera import dtypes
 from pandera.engines import pandas_engine
@@ -29,7 +30,7 @@ from pandera.typing import Series
 from schemas import catalogue as cat
 from schemas.catalogue import check_columns  # noqa: F401 - the column-level rules, beside the row-level ones
 from transforms import validity as v
-from transforms._strings import to_arrow
+from transforms._strings import string_buffers, to_arrow
 
 _ATTR_RE = r"^(Attributes|User\.UserAttributes)\..+$"
 _METRIC_RE = r"^Metrics\..+$"
@@ -181,19 +182,38 @@ class ImportEndpoint(pa.DataFrameModel):
     @pa.dataframe_check(ignore_na=False, name="endpoint_size",
                         error=f"endpoint is larger than {cat.MAX_ENDPOINT_BYTES // 1024} KB")
     def _size(cls, df: pd.DataFrame) -> Series[bool]:
-        return endpoint_sizes(df) <= cat.MAX_ENDPOINT_BYTES
+        columns = _value_columns(df)
+        if sum(_overhead(col) + _longest(arr) for col, arr in columns) <= cat.MAX_ENDPOINT_BYTES:
+            return pd.Series(True, index=df.index)  # not even the longest values together reach the limit
+        return endpoint_sizes(df, columns) <= cat.MAX_ENDPOINT_BYTES
 
 
-def endpoint_sizes(df: pd.DataFrame) -> pd.Series:
+def _value_columns(df: pd.DataFrame) -> list[tuple[str, pyarrow.Array]]:
+    """(name, Arrow values) of the Pinpoint columns of ``df`` that hold any value."""
+    columns = []
+    for col in df.columns:
+        if col not in cat.META_COLS:
+            arr = to_arrow(df[col])
+            if arr.null_count < len(arr):
+                columns.append((col, arr))
+    return columns
+
+
+def _overhead(col: str) -> int:
+    """A value's share of the endpoint's JSON besides its text: the attribute's name and punctuation."""
+    return len(cat.attribute_key(cat.base_name(col))) + 6
+
+
+def _longest(arr: pyarrow.Array) -> int:
+    """Bytes of the longest value of a string array (an upper bound of its characters)."""
+    offsets, _ = string_buffers(arr)
+    return int(np.diff(offsets).max()) if len(arr) else 0
+
+
+def endpoint_sizes(df: pd.DataFrame, columns: list[tuple[str, pyarrow.Array]] | None = None) -> pd.Series:
     """Approximate JSON size in bytes of each row's endpoint (names, values and punctuation)."""
     total = np.zeros(len(df), dtype=np.int64)
-    for col in df.columns:
-        if col in cat.META_COLS:
-            continue
-        arr = to_arrow(df[col])
-        if arr.null_count == len(arr):
-            continue
+    for col, arr in _value_columns(df) if columns is None else columns:
         # characters (≥ bytes/4, close for ASCII) plus the name and punctuation; missing adds nothing
-        overhead = len(cat.attribute_key(cat.base_name(col))) + 6
-        total += pc.fill_null(pc.add(pc.utf8_length(arr), overhead), 0).to_numpy(zero_copy_only=False)
+        total += pc.fill_null(pc.add(pc.utf8_length(arr), _overhead(col)), 0).to_numpy(zero_copy_only=False)
     return pd.Series(total, index=df.index)

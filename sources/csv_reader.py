@@ -31,7 +31,7 @@ import pyarrow.csv as pacsv
 from core.errors import SourceError
 from core.masking import scrub
 from schemas.catalogue import META_COLS, slot_name
-from sources.frames import to_frame
+from sources.frames import tag
 from sources.options import ReadOptions
 from sources.streams import (
     ESCAPE_ERRORS,
@@ -64,59 +64,80 @@ def read_csv_header(uri: str, options: ReadOptions, transport_params: dict | Non
         stream.close()
 
 
-def read_csv_chunks(uri: str, options: ReadOptions, transport_params: dict | None = None) -> Iterator:
-    """Yield DataFrames of at most ``options.chunk_rows`` rows (see module docstring)."""
-    delimiter = options.delimiter
-    source = display_name(uri)
+def read_csv_tables(uri: str, options: ReadOptions, transport_params: dict | None = None) -> Iterator[pa.Table]:
+    """Yield tagged Arrow tables (``sources.frames.tag``) of at most ``options.chunk_rows`` rows (see module docstring)."""
     stream = _open(uri, options, transport_params)
     try:
         columns = _read_header(stream, uri, options, transport_params)
-        if not _has_data(stream, uri, options):
-            return
-        explain = _Explainer(uri, options, transport_params)
-        stream.count_quotes = True
-        stream.quote_neighbours = delimiter.encode("utf-8") + b'\r\n"'
-        try:
-            reader = pacsv.open_csv(
-                stream,
-                read_options=pacsv.ReadOptions(column_names=columns, block_size=BLOCK_SIZE, use_threads=False),
-                parse_options=pacsv.ParseOptions(delimiter=delimiter, quote_char='"', double_quote=True,
-                                                 escape_char=False, newlines_in_values=True, ignore_empty_lines=True),
-                convert_options=pacsv.ConvertOptions(column_types={c: pa.large_string() for c in columns},
-                                                     strings_can_be_null=True, quoted_strings_can_be_null=True,
-                                                     null_values=[""], check_utf8=True),
-            )
-        except Exception as exc:  # noqa: BLE001 - every failure becomes a SourceError
-            raise explain.failure(exc, stream, 0) from None
-        pending: list[pa.RecordBatch] = []
-        buffered = 0
-        done = 0  # rows yielded so far
-        while True:
-            try:
-                batch = reader.read_next_batch()
-            except StopIteration:
-                break
-            except Exception as exc:  # noqa: BLE001
-                raise explain.failure(exc, stream, done + buffered) from None
-            pending.append(batch)
-            buffered += batch.num_rows
-            # keep at least one row back: the last record is the one an unterminated quote swallows,
-            # and that can only be told once the stream has ended
-            while buffered > options.chunk_rows:
-                table = pa.Table.from_batches(pending)
-                yield to_frame(table.slice(0, options.chunk_rows), source, done + 1)
-                pending = table.slice(options.chunk_rows).to_batches()
-                buffered -= options.chunk_rows
-                done += options.chunk_rows
-        # pyarrow's parser is lenient: an odd number of quotes, or a quote between two ordinary
-        # characters (a stray quote after a closing one, or 5" screen), sends the file through the
-        # strict diagnostic pass, which names the row of a real quoting error (and finds none in 5" screen)
-        if (stream.quotes % 2 or stream.suspicious) and (err := explain.find()) is not None:
-            raise err
-        if buffered:
-            yield to_frame(pa.Table.from_batches(pending), source, done + 1)
+        if _has_data(stream, uri, options):
+            yield from _stream_tables(stream, columns, uri, options, transport_params, first_row=1)
     finally:
         stream.close()
+
+
+def read_csv_tables_from(uri: str, options: ReadOptions, columns: list[str], start: int,
+                         first_row: int) -> Iterator[pa.Table]:
+    """Like :func:`read_csv_tables`, for the records of a local UTF-8 file from byte ``start`` (a
+    record start) on, ``first_row`` being the number of the first."""
+    raw = open_binary(uri)
+    raw.seek(start)
+    stream = SourceStream(raw)
+    try:
+        if _has_data(stream, uri, options):
+            yield from _stream_tables(stream, columns, uri, options, None, first_row=first_row)
+    finally:
+        stream.close()
+
+
+def arrow_options(columns: list[str], options: ReadOptions, block_size: int = BLOCK_SIZE):
+    """pyarrow's read, parse and convert options for records of ``columns`` (see module docstring)."""
+    return (pacsv.ReadOptions(column_names=list(columns), block_size=block_size, use_threads=False),
+            pacsv.ParseOptions(delimiter=options.delimiter, quote_char='"', double_quote=True, escape_char=False,
+                               newlines_in_values=True, ignore_empty_lines=True),
+            pacsv.ConvertOptions(column_types={c: pa.large_string() for c in columns}, strings_can_be_null=True,
+                                 quoted_strings_can_be_null=True, null_values=[""], check_utf8=True))
+
+
+def _stream_tables(stream: SourceStream, columns: list[str], uri: str, options: ReadOptions,
+                   transport_params: dict | None, first_row: int) -> Iterator[pa.Table]:
+    """The records of ``stream`` (at a record start, with data) as tagged tables numbered from ``first_row``."""
+    source = display_name(uri)
+    explain = _Explainer(uri, options, transport_params)
+    stream.count_quotes = True
+    stream.quote_neighbours = options.delimiter.encode("utf-8") + b'\r\n"'
+    read_options, parse_options, convert_options = arrow_options(columns, options)
+    try:
+        reader = pacsv.open_csv(stream, read_options=read_options, parse_options=parse_options,
+                                convert_options=convert_options)
+    except Exception as exc:  # noqa: BLE001 - every failure becomes a SourceError
+        raise explain.failure(exc, first_row - 1, stream) from None
+    pending: list[pa.RecordBatch] = []
+    buffered = 0
+    done = first_row - 1  # rows yielded so far
+    while True:
+        try:
+            batch = reader.read_next_batch()
+        except StopIteration:
+            break
+        except Exception as exc:  # noqa: BLE001
+            raise explain.failure(exc, done + buffered, stream) from None
+        pending.append(batch)
+        buffered += batch.num_rows
+        # keep at least one row back: the last record is the one an unterminated quote swallows,
+        # and that can only be told once the stream has ended
+        while buffered > options.chunk_rows:
+            table = pa.Table.from_batches(pending)
+            yield tag(table.slice(0, options.chunk_rows), source, done + 1)
+            pending = table.slice(options.chunk_rows).to_batches()
+            buffered -= options.chunk_rows
+            done += options.chunk_rows
+    # pyarrow's parser is lenient: an odd number of quotes, or a quote between two ordinary
+    # characters (a stray quote after a closing one, or 5" screen), sends the file through the
+    # strict diagnostic pass, which names the row of a real quoting error (and finds none in 5" screen)
+    if (stream.quotes % 2 or stream.suspicious) and (err := explain.find()) is not None:
+        raise err
+    if buffered:
+        yield tag(pa.Table.from_batches(pending), source, done + 1)
 
 
 def _open(uri: str, options: ReadOptions, transport_params: dict | None) -> SourceStream:
@@ -221,9 +242,9 @@ class _Explainer:
         self.uri, self.options, self.transport_params = uri, options, transport_params
         self.source = display_name(uri)
 
-    def failure(self, exc: BaseException, stream: SourceStream, rows_before: int) -> Exception:
+    def failure(self, exc: BaseException, rows_before: int, stream: SourceStream | None = None) -> Exception:
         """The error to raise for a failure of the fast pass after ``rows_before`` good rows."""
-        if stream.error is not None:
+        if stream is not None and stream.error is not None:
             return _stream_failure(stream, self.uri, self.options, self)
         if isinstance(exc, pa.ArrowInvalid) and (found := self.find()) is not None:
             return found

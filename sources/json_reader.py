@@ -27,7 +27,7 @@ import pyarrow.compute as pc
 from core.errors import SourceError
 from schemas.catalogue import META_COLS
 from sources.flatten import ColumnBuilder
-from sources.frames import to_frame
+from sources.frames import tag
 from sources.options import ReadOptions
 from sources.streams import (
     ESCAPE_ERRORS,
@@ -48,9 +48,10 @@ _KINDS = {list: "an array", str: "a string", int: "a number", float: "a number",
 _decode = json.JSONDecoder().raw_decode
 
 
-def read_json_chunks(uri: str, options: ReadOptions, transport_params: dict | None = None,
-                     ndjson: bool = False) -> Iterator:
-    """Yield DataFrames of at most ``options.chunk_rows`` flattened records (see module docstring)."""
+def read_json_tables(uri: str, options: ReadOptions, transport_params: dict | None = None,
+                     ndjson: bool = False) -> Iterator[pa.Table]:
+    """Yield tagged Arrow tables (``sources.frames.tag``) of at most ``options.chunk_rows`` flattened
+    records (see module docstring)."""
     source = display_name(uri)
     batch = min(_BATCH, options.chunk_rows)
     builder = ColumnBuilder()
@@ -63,7 +64,7 @@ def read_json_chunks(uri: str, options: ReadOptions, transport_params: dict | No
             if builder.rows == batch or len(rows) == options.chunk_rows:
                 tables.append(builder.table())  # Arrow text is far smaller than Python strings
                 if len(rows) == options.chunk_rows:
-                    yield _frame(tables, rows, source)
+                    yield _tagged(tables, rows, source)
                     tables, rows = [], []
     except UnicodeDecodeError as exc:
         # locate the bad bytes with a second pass that marks them instead of failing
@@ -76,16 +77,16 @@ def read_json_chunks(uri: str, options: ReadOptions, transport_params: dict | No
     if builder.rows:
         tables.append(builder.table())
     if rows:
-        yield _frame(tables, rows, source)
+        yield _tagged(tables, rows, source)
 
 
-def _frame(tables: list[pa.Table], rows: list[int], source: str):
+def _tagged(tables: list[pa.Table], rows: list[int], source: str):
     table = tables[0] if len(tables) == 1 else pa.concat_tables(tables, promote_options="default")
     for name in META_COLS:
         if name in table.column_names:
             first = pc.index(table.column(name).is_valid(), True).as_py()
             raise SourceError(f"key {name} is reserved", source=source, row=rows[max(first, 0)], field=name)
-    return to_frame(table, source, np.asarray(rows, dtype=np.int64))
+    return tag(table, source, np.asarray(rows, dtype=np.int64))
 
 
 def _records(uri: str, options: ReadOptions, transport_params: dict | None, ndjson: bool,

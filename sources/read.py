@@ -1,12 +1,13 @@
 """The extract stage's entry points: a source's column names, and its records in chunks.
 
-Each chunk is a DataFrame of text columns (pandas ``str`` dtype; a missing value or empty CSV
-cell is NaN, so ``pd.isna`` is True) named as in the catalogue (dotted names, slot names ``X#2``
-for repeated CSV headers and JSON arrays), plus ``_source`` (categorical: the URI as given, see
-``streams.display_name``) and ``_row`` (int64: the 1-based record number after the CSV header,
-the NDJSON line number, or the JSON array element index). Memory is bounded by ``chunk_rows``,
-not by the file. Every failure is a ``PipelineError`` (``SourceError``, or ``TransientError``
-when a retry may help) with a one-line message naming the source and, where known, row and field.
+Each chunk is an Arrow table of text columns (a missing value or empty CSV cell is null; as a
+DataFrame, pandas ``str`` dtype with NaN, so ``pd.isna`` is True) named as in the catalogue
+(dotted names, slot names ``X#2`` for repeated CSV headers and JSON arrays), plus ``_source``
+(dictionary-encoded, categorical in pandas: the URI as given, see ``streams.display_name``) and
+``_row`` (int64: the 1-based record number after the CSV header, the NDJSON line number, or the
+JSON array element index). Memory is bounded by ``chunk_rows``, not by the file. Every failure
+is a ``PipelineError`` (``SourceError``, or ``TransientError`` when a retry may help) with a
+one-line message naming the source and, where known, row and field.
 """
 
 from __future__ import annotations
@@ -15,12 +16,14 @@ import posixpath
 from collections.abc import Iterator
 from dataclasses import replace
 
-import pandas as pd
+import pyarrow as pa
 
 from core.errors import PipelineError, SourceError
 from schemas.catalogue import META_COLS
-from sources.csv_reader import read_csv_chunks, read_csv_header
-from sources.json_reader import read_json_chunks
+from sources.csv_pieces import CsvPiece, can_split, split_csv
+from sources.csv_reader import read_csv_header, read_csv_tables
+from sources.frames import to_frame
+from sources.json_reader import read_json_tables
 from sources.options import ReadOptions
 from sources.streams import display_name, split_compression, translate
 
@@ -58,29 +61,36 @@ def read_header(uri: str, options: ReadOptions, *, transport_params: dict | None
     try:
         if fmt == "csv":
             return read_csv_header(uri, options, transport_params)
-        chunks = read_json_chunks(uri, options, transport_params, ndjson=fmt == "ndjson")
+        chunks = read_json_tables(uri, options, transport_params, ndjson=fmt == "ndjson")
         try:
             first = next(chunks, None)
         finally:
             chunks.close()
-        return [] if first is None else [c for c in first.columns if c not in META_COLS]
+        return [] if first is None else [c for c in first.column_names if c not in META_COLS]
     except PipelineError:
         raise
     except Exception as exc:  # noqa: BLE001 - nothing but pipeline errors leaves the extract stage
         raise translate(exc, display_name(uri), options.codec) from None
 
 
-def read_chunks(uri: str, options: ReadOptions, *, transport_params: dict | None = None) -> Iterator[pd.DataFrame]:
-    """Stream ``uri``'s records as DataFrames of at most ``options.chunk_rows`` rows (see module docstring).
+def read_tables(uri: str, options: ReadOptions, *, transport_params: dict | None = None,
+                pieces: bool = False) -> Iterator[pa.Table | CsvPiece]:
+    """Stream ``uri``'s records as tagged Arrow tables of at most ``options.chunk_rows`` rows (see module
+    docstring): what the pipeline spills for its chunk workers.
 
-    ``transport_params`` go to ``smart_open.open`` (``{"client": s3_client}`` for s3://). A CSV
-    with a header and no rows, or an empty JSON array, yields no chunk at all.
+    ``pieces``: a plain local UTF-8 CSV file is given as ``CsvPiece``s instead (record-aligned byte
+    ranges that ``sources.csv_pieces.read_piece`` parses where the chunk is worked), as far as its
+    quoting allows (see ``sources.csv_pieces``). ``transport_params`` go to ``smart_open.open``
+    (``{"client": s3_client}`` for s3://). A CSV with a header and no rows, or an empty JSON array,
+    yields no chunk at all.
     """
     fmt, options = resolve(uri, options)
-    if fmt == "csv":
-        chunks = read_csv_chunks(uri, options, transport_params)
+    if fmt == "csv" and pieces and can_split(uri, options):
+        chunks = split_csv(uri, options)
+    elif fmt == "csv":
+        chunks = read_csv_tables(uri, options, transport_params)
     else:
-        chunks = read_json_chunks(uri, options, transport_params, ndjson=fmt == "ndjson")
+        chunks = read_json_tables(uri, options, transport_params, ndjson=fmt == "ndjson")
     try:
         yield from chunks
     except PipelineError:
@@ -89,3 +99,13 @@ def read_chunks(uri: str, options: ReadOptions, *, transport_params: dict | None
         raise translate(exc, display_name(uri), options.codec) from None
     finally:
         chunks.close()
+
+
+def read_chunks(uri: str, options: ReadOptions, *, transport_params: dict | None = None) -> Iterator:
+    """:func:`read_tables` as DataFrames (``sources.frames.to_frame``)."""
+    tables = read_tables(uri, options, transport_params=transport_params)
+    try:
+        for table in tables:
+            yield to_frame(table)
+    finally:
+        tables.close()

@@ -13,6 +13,7 @@ import contextlib
 import gzip
 import io
 import re
+import sys
 import zlib
 from posixpath import basename
 from typing import BinaryIO
@@ -20,8 +21,6 @@ from urllib.parse import urlsplit, urlunsplit
 
 import botocore.exceptions as bce
 import numpy as np
-import requests
-import smart_open
 
 from core.errors import PipelineError, SourceError, TransientError
 from core.masking import scrub
@@ -84,6 +83,10 @@ def open_binary(uri: str, transport_params: dict | None = None) -> BinaryIO:
     """Open ``uri`` for reading bytes, decompressing by extension; failures → ``SourceError``/``TransientError``."""
     _, compression = split_compression(uri)
     try:
+        if compression is None and "://" not in uri:
+            return open(uri, "rb")  # a plain local file: no need to load smart-open (and boto3, requests)
+        import smart_open
+
         return smart_open.open(uri, "rb", compression=compression or "disable",
                                transport_params=transport_params)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a pipeline error
@@ -108,7 +111,8 @@ class SourceStream(io.RawIOBase):
     * ``unread``: put bytes back in front (used after peeking at a header or first character);
     * any exception of the source is kept in ``error`` and re-raised as a bare ``OSError``, so the
       original cause survives parsers (pyarrow) that would replace it with a generic message;
-    * ``count_quotes``: while True, count ``"`` bytes handed out in ``quotes``.
+    * ``count_quotes``: while True, count ``"`` bytes handed out in ``quotes``;
+    * ``position``: bytes handed out and not put back (for an untranscoded source, its byte offset).
     """
 
     def __init__(self, raw: BinaryIO, transcode_from: str | None = None):
@@ -125,12 +129,14 @@ class SourceStream(io.RawIOBase):
         self.quote_neighbours: bytes | None = None
         self.suspicious = False
         self._tail = b""
+        self.position = 0
 
     def readable(self) -> bool:
         return True
 
     def unread(self, data: bytes) -> None:
         self._pending = data + self._pending
+        self.position -= len(data)
 
     def _next(self, size: int) -> bytes:
         """The next non-empty piece of (UTF-8) bytes from the source, or b"" at its end."""
@@ -157,6 +163,7 @@ class SourceStream(io.RawIOBase):
             if not self._pending:
                 self._pending = self._next(max(size, 1))
             data, self._pending = self._pending[:size], self._pending[size:]
+        self.position += len(data)
         if self.count_quotes:
             self.quotes += data.count(b'"')
             if self.quote_neighbours is not None and not self.suspicious and data:
@@ -240,10 +247,12 @@ def translate(exc: BaseException, source: str, codec: str = "utf-8") -> Pipeline
         return SourceError("corrupt zstd data", source=source)
     if isinstance(exc, UnicodeDecodeError):
         return decode_error(source, codec, exc.object[exc.start] if exc.object else None)
-    if isinstance(exc, requests.HTTPError):
+    requests = sys.modules.get("requests")  # loaded only where an http(s) source was opened
+    if requests is not None and isinstance(exc, requests.HTTPError):
         status = exc.response.status_code if exc.response is not None else None
         return _http_error(status, source)
-    if isinstance(exc, (requests.ConnectionError, requests.Timeout, requests.exceptions.ChunkedEncodingError)):
+    if requests is not None and isinstance(exc, (requests.ConnectionError, requests.Timeout,
+                                                 requests.exceptions.ChunkedEncodingError)):
         return TransientError("connection failed, may succeed if retried", source=source)
     backend = getattr(exc, "backend_error", None) or exc.__cause__
     if isinstance(backend, bce.ClientError):

@@ -51,6 +51,8 @@ def resolve_runner(runner: str, sources: list[str]) -> str:
 
 
 class ThreadExecutor:
+    same_host = True  # chunk work can read local source files (``sources.csv_pieces``)
+
     def __init__(self, workers: int):
         self._pool = ThreadPoolExecutor(max_workers=max(1, workers), thread_name_prefix="pinpoint-etl-chunk")
         self.workers = max(1, workers)
@@ -84,6 +86,8 @@ def _started() -> bool:
 class ProcessExecutor:
     """Worker processes. A script that runs the pipeline in-process needs the usual
     ``if __name__ == "__main__":`` guard, as with any process pool."""
+
+    same_host = True
 
     def __init__(self, workers: int):
         self.workers = max(1, workers)
@@ -137,6 +141,7 @@ class DaskExecutor:
         except ImportError:  # pragma: no cover - dask is an optional extra
             raise ConfigError("the dask runner needs the dask extra: pip install 'pinpoint-etl[dask]'") from None
         self._cluster = None
+        self.same_host = not address  # a LocalCluster's workers see this machine's files; a scheduler's may not
         if address:
             self._client = Client(address)
         else:

@@ -2,11 +2,12 @@
 
 Two passes keep the data out of memory whatever the input size:
 
-1. the driver reads every chunk and spills it; an executor (worker processes, threads or Dask, see
-   ``staging.executors``) maps, normalises and validates each one (``staging.chunks``): valid rows
-   spill as encoded import-file lines (and as a local Arrow file too, for JSON sources or NDJSON
-   staging), rejects go to the rejects file and the ledger, and
-   hashes of Ids and user ids go to partitioned key files on disk (``staging.keys``);
+1. the driver reads every chunk and spills it — or, for a local CSV file and workers on the same
+   machine, only cuts it into pieces that the workers parse (``sources.csv_pieces``); an executor
+   (worker processes, threads or Dask, see ``staging.executors``) maps, normalises and validates
+   each one (``staging.chunks``): valid rows spill as encoded import-file lines (and as a local
+   Arrow file too, for JSON sources or NDJSON staging), rejects go to the rejects file and the
+   ledger, and hashes of Ids and user ids go to partitioned key files on disk (``staging.keys``);
 2. once every row has been seen, "last occurrence wins" and the 15-endpoints-per-user rule are
    decided globally, one key partition at a time, and the spilled chunks are written out as
    import files (CSV by default) in parts of at most ``max_part_bytes`` — one import job per part.
@@ -27,7 +28,6 @@ from pathlib import Path
 from typing import Callable
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.feather as feather
@@ -36,19 +36,24 @@ from core.errors import ColumnError, ConfigError
 from pinpoint import s3io
 from schemas import catalogue as cat
 from schemas.catalogue import check_columns
-from sources.frames import TEXT_DTYPE
+from sources.csv_pieces import CsvPiece
 from sources.locate import expand_sources
 from sources.options import ReadOptions
-from sources.read import read_chunks, read_header, resolve
-from staging.chunks import ChunkResult, ChunkTask, reject_records, stage_chunk
+from sources.read import read_header, read_tables, resolve
 from staging.executors import Runner, make_executor, resolve_runner
 from staging.keys import KeyStore
 from staging.ledger import STAGING_NAME, LedgerWriter
-from staging.writers import EXTENSIONS, StagedFormat, encode_header, encode_rows, ordered_columns
+from staging.tasks import ChunkResult, ChunkTask, reject_records, run_chunk
+from staging.writers import (
+    EXTENSIONS,
+    StagedFormat,
+    encode_header,
+    encode_rows,
+    line_bounds,
+    ordered_columns,
+    write_line_runs,
+)
 from transforms.columns import plan_columns
-
-_TEXT_TYPES = {pa.string(): TEXT_DTYPE, pa.large_string(): TEXT_DTYPE}
-
 
 @dataclass
 class StageOptions:
@@ -115,9 +120,9 @@ class _RejectSink:
         for reason, n in by_reason.items():
             self.by_reason[reason] = self.by_reason.get(reason, 0) + n
 
-    def add(self, raw: pd.DataFrame, reasons: pd.Series) -> None:
-        if not reasons.empty:
-            self.append(*reject_records(raw, reasons))
+    def add(self, rows: pa.Table, reasons: list[list[str]]) -> None:
+        if rows.num_rows:
+            self.append(*reject_records(rows, reasons))
 
     def close(self, exc: BaseException | None = None) -> None:
         if exc is None:
@@ -251,16 +256,20 @@ def _pass_one(opts, transport, result: Prepared, rejects: _RejectSink, tmp: Path
         index = 0
         for uri in opts.sources:
             keep_arrow = opts.fmt != "CSV" or resolve(uri, opts.read)[0] != "csv"
-            for raw in read_chunks(uri, opts.read, transport_params=transport):
-                path = tmp / f"chunk-{index:06d}.raw.arrow"
-                feather.write_feather(pa.Table.from_pandas(raw, preserve_index=False), path,
-                                      compression="uncompressed")
-                del raw
-                pa.default_memory_pool().release_unused()  # the driver's RSS stays about one chunk
-                inflight.append(executor.submit(stage_chunk, ChunkTask(index, str(path), opts.mapping,
-                                                                       opts.fold_unknown, opts.default_region,
-                                                                       staged_format=opts.fmt,
-                                                                       keep_arrow=keep_arrow)))
+            # workers on this machine parse pieces of a local CSV file themselves: the driver only scans bytes
+            pieces = getattr(executor, "same_host", False)
+            for raw in read_tables(uri, opts.read, transport_params=transport, pieces=pieces):
+                base = str(tmp / f"chunk-{index:06d}")
+                if isinstance(raw, CsvPiece):
+                    path, piece = None, raw
+                else:
+                    path, piece = base + ".raw.arrow", None
+                    feather.write_feather(raw, path, compression="uncompressed")
+                    del raw
+                    pa.default_memory_pool().release_unused()  # the driver's RSS stays about one chunk
+                task = ChunkTask(index, base, path, piece, opts.mapping, opts.fold_unknown, opts.default_region,
+                                 staged_format=opts.fmt, keep_arrow=keep_arrow)
+                inflight.append(executor.submit(run_chunk, task))
                 index += 1
                 while len(inflight) > executor.workers:
                     collect(inflight.pop(0).result())
@@ -297,9 +306,9 @@ def _pass_two(opts, spills, keys: tuple[KeyStore, list[str]], columns, result: P
                 ledger.add(source, rows[sup], "superseded", detail=details)
             offset += n
             if ovf.any():
-                frame = _valid_rows(spill, ovf, rows, source).to_pandas(types_mapper=_TEXT_TYPES.get)
+                over = _valid_rows(spill, ovf, rows, source)
                 reason = f"User.UserId has more than {cat.MAX_ENDPOINTS_PER_USER} endpoints in this input"
-                rejects.add(frame, pd.Series([[reason]] * len(frame), index=frame.index, dtype=object))
+                rejects.add(over, [[reason]] * over.num_rows)
             keep = ~sup & ~ovf
             result.rows_valid += int(keep.sum())
             fits = spill.lines_path and (opts.fmt == "JSON" or spill.columns == columns)
@@ -321,19 +330,13 @@ def _pass_two(opts, spills, keys: tuple[KeyStore, list[str]], columns, result: P
     writer.close()
 
 
-def _line_bounds(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Start and end (past the newline) of every line of import-file bytes ``buf``."""
-    ends = np.flatnonzero(buf == 10) + 1
-    return ends - np.diff(ends, prepend=0), ends
-
-
 def _valid_rows(spill: _Spill, mask: np.ndarray, rows: np.ndarray, source: str) -> pa.Table:
     """The ``mask`` rows of a chunk's valid rows as Arrow: from the Arrow file its worker kept, else
     read back from its CSV lines (a missing value is written as an empty cell, empty text as "")."""
     if spill.path is not None:
         return feather.read_table(spill.path, memory_map=True).filter(pa.array(mask))
     buf = np.memmap(spill.lines_path, dtype=np.uint8, mode="r")
-    starts, ends = _line_bounds(buf)
+    starts, ends = line_bounds(buf)
     data = b"".join(buf[a:b].tobytes() for a, b in zip(starts[mask].tolist(), ends[mask].tolist()))
     del buf
     names = [f"c{i}" for i in range(len(spill.columns))]
@@ -383,7 +386,7 @@ class _PartWriter:
         """Append the ``keep`` lines of import-file bytes ``buf`` (one line per row: CSV values hold no
         line breaks after normalising, NDJSON escapes them) whose source rows are ``rows``, cutting
         parts at line ends at the size limit (a line larger than the limit gets a part of its own)."""
-        starts, ends = _line_bounds(buf)
+        starts, ends = line_bounds(buf)
         if len(ends) != len(keep):
             raise RuntimeError(f"{source}: {len(ends)} encoded lines for {len(keep)} rows")
         kept = np.flatnonzero(keep)  # the lines to write, by position in buf
@@ -399,7 +402,7 @@ class _PartWriter:
                     self._finish()
                     continue
                 j = i + 1
-            self._write_runs(buf, starts, ends, kept[i:j])
+            write_line_runs(self._fh, buf, starts, ends, kept[i:j])
             self._part.bytes += int(cum[j - 1]) - start
             first = self._part.rows + 1
             self._part.rows += j - i
@@ -408,13 +411,6 @@ class _PartWriter:
             i = j
             if i < n:
                 self._finish()
-
-    def _write_runs(self, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, lines: np.ndarray) -> None:
-        """Write ``lines`` (ascending positions) of ``buf``: one write per run of adjacent lines, no copy."""
-        breaks = np.flatnonzero(np.diff(lines) != 1)
-        firsts, lasts = lines[np.r_[0, breaks + 1]], lines[np.r_[breaks, len(lines) - 1]]
-        for a, b in zip(starts[firsts].tolist(), ends[lasts].tolist()):
-            self._fh.write(memoryview(buf[a:b]))
 
     def close(self):
         self._finish()

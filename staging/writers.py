@@ -237,6 +237,22 @@ def ndjson_rows(frame: pd.DataFrame | pa.Table, columns: list[str]) -> bytes:
     return out[keep].tobytes()
 
 
+def line_bounds(buf: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+    """Start and end (past the newline) of every line of import-file bytes ``buf``."""
+    ends = np.flatnonzero(buf == 10) + 1
+    return ends - np.diff(ends, prepend=0), ends
+
+
+def write_line_runs(fh, buf: np.ndarray, starts: np.ndarray, ends: np.ndarray, lines: np.ndarray) -> None:
+    """Write ``lines`` (ascending positions) of ``buf``: one write per run of adjacent lines, no copy."""
+    if not len(lines):
+        return
+    breaks = np.flatnonzero(np.diff(lines) != 1)
+    firsts, lasts = lines[np.r_[0, breaks + 1]], lines[np.r_[breaks, len(lines) - 1]]
+    for a, b in zip(starts[firsts].tolist(), ends[lasts].tolist()):
+        fh.write(memoryview(buf[a:b]))
+
+
 def encode_rows(frame: pd.DataFrame | pa.Table, columns: list[str], fmt: StagedFormat) -> bytes:
     return csv_rows(frame, columns) if fmt == "CSV" else ndjson_rows(frame, columns)
 

@@ -1,5 +1,6 @@
-"""What each process imports: the driver reads without Pandera or the normalisers; the worker
-processes' fork server warms without the optional packages Pandera would pull in."""
+"""What each process imports: the driver reads local files without Pandera, the normalisers or the
+S3/HTTP clients; the worker processes' fork server warms without the optional packages Pandera
+would pull in."""
 
 import subprocess
 import sys
@@ -14,11 +15,13 @@ def _modules_after(code: str) -> set[str]:
     return set(out.stdout.split())
 
 
-def test_driver_imports_no_pandera_and_no_normalisers():
+def test_driver_imports_no_pandera_no_normalisers_and_no_remote_io():
     loaded = _modules_after("import flows.cli, flows.import_run, staging.prepare, transforms")
     assert "staging.prepare" in loaded  # the probe itself worked
-    heavy = {"pandera", "phonenumbers", "email_validator", "pycountry", "transforms.normalise", "schemas.endpoint"}
-    assert not heavy & loaded, sorted(heavy & loaded)
+    heavy = {"pandera", "phonenumbers", "email_validator", "pycountry", "transforms.normalise", "schemas.endpoint",
+             "staging.chunks"}
+    remote = {"smart_open", "boto3", "requests"}  # loaded on first use of an S3 or HTTP source or target
+    assert not (heavy | remote) & loaded, sorted((heavy | remote) & loaded)
 
 
 def test_fork_server_warms_without_dask_dataframe_or_hypothesis_and_leaves_them_importable():

@@ -1,0 +1,124 @@
+"""CSV pieces: a local UTF-8 file cut at record ends by a byte scan, each piece parsed on its own, gives
+exactly what the streaming reader gives — rows, row numbers and errors — whatever the quoting, line
+ends, blank lines, chunk size and scan block size."""
+
+from __future__ import annotations
+
+from unittest import mock
+
+import pyarrow as pa
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from core.errors import SourceError
+from sources import csv_pieces
+from sources.csv_pieces import CsvPiece, can_split, read_piece
+from sources.options import ReadOptions
+from sources.read import read_tables
+
+
+def _read(path, options: ReadOptions, pieces: bool) -> tuple[pa.Table | None, str | None, list[str]]:
+    """(all records, or None; the error message, or None; the kinds of items read)."""
+    kinds: list[str] = []
+    try:
+        tables = []
+        for item in read_tables(str(path), options, pieces=pieces):
+            kinds.append(type(item).__name__)
+            tables.append(read_piece(item) if isinstance(item, CsvPiece) else item)
+        return (pa.concat_tables(tables) if tables else None), None, kinds
+    except SourceError as exc:
+        return None, str(exc), kinds
+
+
+_CHARS = st.sampled_from(["a", "b", "é", " ", ",", '"', "\n", "\r", "\r\n", ";", "x y"])
+_FIELD = st.lists(_CHARS, max_size=4).map("".join)
+
+
+@st.composite
+def _csv(draw) -> bytes:
+    """A CSV text: fields quoted when they must be (sometimes when they need not), CRLF/LF/CR line
+    ends, blank lines, a BOM, no final line end, and now and then a stray quote or a ragged row."""
+    ncols = draw(st.integers(1, 3))
+    end = draw(st.sampled_from(["\n", "\r\n", "\r"]))
+    lines = [",".join(f"c{i}" for i in range(ncols))]
+    for _ in range(draw(st.integers(0, 12))):
+        if draw(st.integers(0, 9)) == 0:
+            lines.append("")  # a blank line
+            continue
+        width = ncols if draw(st.integers(0, 19)) else ncols + 1  # now and then a ragged row
+        fields = []
+        for _ in range(width):
+            value = draw(_FIELD)
+            must = any(c in value for c in ',"\r\n') or value == ""
+            if must or draw(st.booleans()):
+                value = '"' + value.replace('"', '""') + '"'
+            fields.append(value)
+        lines.append(",".join(fields))
+    text = end.join(lines) + (end if draw(st.booleans()) else "")
+    if draw(st.integers(0, 7)) == 0:  # a stray quote somewhere
+        at = draw(st.integers(0, len(text)))
+        text = text[:at] + '"' + text[at:]
+    return (b"\xef\xbb\xbf" if draw(st.booleans()) else b"") + text.encode("utf-8")
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(data=_csv(), chunk_rows=st.integers(1, 5), block=st.integers(1, 9))
+def test_pieces_read_exactly_what_the_streaming_reader_reads(tmp_path, data, chunk_rows, block):
+    path = tmp_path / "f.csv"
+    path.write_bytes(data)
+    options = ReadOptions(chunk_rows=chunk_rows)
+    expected, expected_error, _ = _read(path, options, pieces=False)
+    with mock.patch.object(csv_pieces, "SCAN_BLOCK", block):
+        got, error, _ = _read(path, options, pieces=True)
+    assert error == expected_error
+    if expected is None:
+        assert got is None
+    else:
+        assert got is not None and got.equals(expected)
+
+
+def test_a_clean_file_is_read_in_pieces_only_and_a_stray_quote_hands_the_rest_to_the_streaming_reader(tmp_path):
+    rows = ['e1,"Example, Inc.","two\nlines"', 'e2,b,"he said ""hi"""', "e3,c,d", "e4,e,f", "e5,g,h"]
+    clean = tmp_path / "clean.csv"
+    clean.write_text("Id,Name,Note\n" + "\n".join(rows) + "\n")
+    table, error, kinds = _read(clean, ReadOptions(chunk_rows=2), pieces=True)
+    assert error is None and kinds == ["CsvPiece"] * 3
+    assert table.column("_row").to_pylist() == [1, 2, 3, 4, 5]
+    assert table.column("Note").to_pylist()[:2] == ["two\nlines", 'he said "hi"']
+
+    stray = tmp_path / "stray.csv"
+    stray.write_text("Id,Name,Note\n" + "\n".join(rows[:4] + ['e5,5" screen,x']) + "\n")
+    table, error, kinds = _read(stray, ReadOptions(chunk_rows=2), pieces=True)
+    assert error is None and kinds == ["CsvPiece", "CsvPiece", "Table"]  # rows 1-4 in pieces, row 5 streamed
+    assert table.column("Name").to_pylist()[-1] == '5" screen'
+    assert table.column("_row").to_pylist() == [1, 2, 3, 4, 5]
+
+
+def test_an_error_inside_a_piece_names_the_file_and_row(tmp_path):
+    ragged = tmp_path / "ragged.csv"
+    ragged.write_text("Id,Name\n" + "".join(f"e{i},n\n" for i in range(1, 8)) + "e8,n,extra\ne9,n\n")
+    _, error, kinds = _read(ragged, ReadOptions(chunk_rows=3), pieces=True)
+    assert kinds == ["CsvPiece"] * 3 and error == f"{ragged}, row 8: expected 2 fields, found 3"
+    bad = tmp_path / "bad.csv"
+    bad.write_bytes(b"Id,Name\ne1,ok\ne2,caf\xe9\n")
+    _, error, _ = _read(bad, ReadOptions(chunk_rows=1), pieces=True)
+    assert error.startswith(f"{bad}, row 2, field Name: invalid utf-8 (byte 0xe9)")
+
+
+def test_only_plain_local_utf8_files_are_cut():
+    assert can_split("data/a.csv", ReadOptions())
+    assert can_split("data/a.csv", ReadOptions(encoding="utf-8-sig"))
+    assert not can_split("data/a.csv.gz", ReadOptions())
+    assert not can_split("s3://bucket/a.csv", ReadOptions())
+    assert not can_split("https://example.com/a.csv", ReadOptions())
+    assert not can_split("data/a.csv", ReadOptions(encoding="cp1252"))
+
+
+@pytest.mark.parametrize("end", ["\n", "\r\n", "\r"])
+def test_blank_lines_and_a_missing_last_line_end_do_not_shift_row_numbers(tmp_path, end):
+    path = tmp_path / "b.csv"
+    path.write_text(end.join(["Id,X", "", "a,1", "", "", "b,2", "c,3"]), newline="")
+    table, error, kinds = _read(path, ReadOptions(chunk_rows=2), pieces=True)
+    assert error is None and set(kinds) == {"CsvPiece"}
+    assert table.column("Id").to_pylist() == ["a", "b", "c"] and table.column("_row").to_pylist() == [1, 2, 3]
