@@ -5,9 +5,29 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 import pandera.pandas as pa
+from pandera.api.pandas.components import Column
+from pandera.backends.pandas.components import ColumnBackend
+from pandera.errors import FailureCaseMetadata
 
 from schemas import catalogue as cat
 from schemas.endpoint import ImportEndpoint
+
+
+class _ColumnBackend(ColumnBackend):
+    """Pandera's column backend, less the summary it builds for every failing column.
+
+    In lazy validation each failing column raises a ``SchemaErrors`` that the frame's backend only
+    unpacks (``err.schema_errors``) to build the one summary we read; building the column's own
+    (consolidated failure cases, message) took ~10 ms per failing column, a third of Pandera's time
+    on a chunk. Registered for every ``Column`` checked in a frame: a ``Column`` validated on its
+    own would raise ``SchemaErrors`` without ``failure_cases`` (nothing here does that).
+    """
+
+    def failure_cases_metadata(self, schema_name, schema_errors) -> FailureCaseMetadata:
+        return FailureCaseMetadata(failure_cases=None, message={}, error_counts={})
+
+
+Column.register_backend(pd.DataFrame, _ColumnBackend, force=True)
 
 _PER_COLUMN = frozenset({"value contains a control character", "value is a JSON object, not text"})
 
@@ -30,7 +50,8 @@ def validate_chunk(frame: pd.DataFrame) -> tuple[np.ndarray, pd.Series]:
     so they are safe to show in logs and artifacts.
     """
     try:
-        ImportEndpoint.validate(frame, lazy=True)
+        # nothing is coerced or filled in, so in place changes nothing but Pandera's copies of the frame
+        ImportEndpoint.validate(frame, lazy=True, inplace=True)
         return np.ones(len(frame), dtype=bool), pd.Series([], dtype=object)
     except pa.errors.SchemaErrors as exc:
         cases = exc.failure_cases

@@ -9,7 +9,8 @@ of quotes before it) follows a delimiter, a line end, another quote or the start
 closing one (odd) precedes a delimiter, a line end, another quote or the end of the file. From the
 first quote that is not — a quote inside an unquoted field (``5" screen``), text after a closing
 quote — or when the file ends inside quotes, the rest of the file (from the end of the last piece)
-is read by the streaming reader, whose rules and messages then apply unchanged.
+is read by the streaming reader, whose rules and messages then apply unchanged; so is the rest from
+a line longer than the streaming reader's block (1 MiB), which it may refuse.
 
 Row numbers are the streaming reader's: records after the header, blank lines not counted.
 """
@@ -24,7 +25,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from core.errors import SourceError
-from sources.csv_reader import _Explainer, _read_header, arrow_options, read_csv_tables_from
+from sources.csv_reader import BLOCK_SIZE, _Explainer, _read_header, arrow_options, read_csv_tables_from
 from sources.frames import tag
 from sources.options import ReadOptions
 from sources.streams import SourceStream, display_name, open_binary, split_compression, translate
@@ -90,7 +91,7 @@ def split_csv(uri: str, options: ReadOptions) -> Iterator[CsvPiece | pa.Table]:
             rows += len(ends) - i
             if not block:
                 break
-        if regular and scan.quotes % 2 == 0:
+        if regular and scan.quotes % 2 == 0 and offset - scan.line_start <= scan.longest:
             rows += scan.line_start < offset  # a last record without a line end
             if rows:
                 yield CsvPiece(uri, piece_start, offset, first_row, rows, columns, options)
@@ -103,6 +104,8 @@ class _Scanner:
 
     def __init__(self, delimiter: bytes, start: int):
         self.allowed = np.frombuffer(delimiter + b'\r\n"', dtype=np.uint8)  # beside a structural quote
+        # longer lines are the streaming reader's: whether it can read them depends on its blocks
+        self.longest = BLOCK_SIZE
         self.quotes = 0        # quotes so far: inside a quoted field when odd
         self.prev = _LF        # the byte before the region (the data starts at a record start)
         self.line_start = start
@@ -151,6 +154,10 @@ class _Scanner:
         crlf = (arr[at] == _LF) & (before_end == _CR)
         content_end = base + at - crlf
         records = base + at[content_end > starts] + 1
+        too_long = np.flatnonzero(base + at + 1 - starts > self.longest)
+        if too_long.size:
+            records = records[records <= starts[too_long[0]]]
+            regular = False
         if at.size:
             self.line_start = base + int(at[-1]) + 1
         self.quotes += quotes.size
@@ -168,14 +175,18 @@ def read_piece(piece: CsvPiece) -> pa.Table:
             data = fh.read(piece.stop - piece.start)
     except OSError as exc:
         raise translate(exc, source, piece.options.codec) from None
-    read_options, parse_options, convert_options = arrow_options(list(piece.columns), piece.options)
+    # one block: one Arrow chunk per column, as the chunk work wants them (no line is longer than a
+    # streaming block, see _Scanner, so a larger block changes nothing else)
+    read_options, parse_options, convert_options = arrow_options(list(piece.columns), piece.options,
+                                                                 block_size=max(BLOCK_SIZE, len(data) + 1))
     try:
         table = pacsv.read_csv(pa.BufferReader(data), read_options=read_options, parse_options=parse_options,
                                convert_options=convert_options)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a SourceError
         raise _Explainer(piece.path, piece.options, None).failure(exc, piece.first_row - 1) from None
+    del data
     if table.num_rows != piece.rows:  # the scan and the parser disagree: never pass it silently
         raise SourceError(f"the byte scan found {piece.rows} records from this row on and the CSV parser "
                           f"{table.num_rows} (please report this; a compressed copy of the file, .gz, is read "
                           "without the scan)", source=source, row=piece.first_row)
-    return tag(table.combine_chunks(), source, piece.first_row)
+    return tag(table.combine_chunks(), source, piece.first_row)  # one chunk already: no copy

@@ -65,7 +65,7 @@ def read_csv_header(uri: str, options: ReadOptions, transport_params: dict | Non
 
 
 def read_csv_tables(uri: str, options: ReadOptions, transport_params: dict | None = None) -> Iterator[pa.Table]:
-    """Yield tagged Arrow tables (``sources.frames.tag``) of at most ``options.chunk_rows`` rows (see module docstring)."""
+    """Tagged Arrow tables (``sources.frames.tag``) of at most ``options.chunk_rows`` rows (see module docstring)."""
     stream = _open(uri, options, transport_params)
     try:
         columns = _read_header(stream, uri, options, transport_params)

@@ -122,3 +122,24 @@ def test_blank_lines_and_a_missing_last_line_end_do_not_shift_row_numbers(tmp_pa
     table, error, kinds = _read(path, ReadOptions(chunk_rows=2), pieces=True)
     assert error is None and set(kinds) == {"CsvPiece"}
     assert table.column("Id").to_pylist() == ["a", "b", "c"] and table.column("_row").to_pylist() == [1, 2, 3]
+
+
+@pytest.mark.parametrize("size", [(1 << 20) - 100, (1 << 20) + 100, 3 << 20])
+def test_a_line_longer_than_a_streaming_block_is_left_to_the_streaming_reader(tmp_path, size):
+    path = tmp_path / "long.csv"
+    path.write_text("Id,Note\ne1,a\ne2,\"" + "x" * size + "\"\ne3,c\ne4,d\n")
+    expected, expected_error, _ = _read(path, ReadOptions(chunk_rows=1), pieces=False)
+    got, error, kinds = _read(path, ReadOptions(chunk_rows=1), pieces=True)
+    assert error == expected_error and (got is None) == (expected is None)
+    assert got is None or got.equals(expected)
+    assert kinds[0] == "CsvPiece"  # e1 in a piece; from e2 on streamed if e2 is longer than a block
+    assert kinds[1:] == (["CsvPiece"] * 3 if size < 1 << 20 else ["Table"] * 3 if expected_error is None else [])
+    assert (expected_error is None) == (size < 3 << 20)  # the 3 MiB field is refused, as the streaming reader does
+
+
+def test_a_piece_is_parsed_into_one_chunk_per_column(tmp_path):
+    path = tmp_path / "many.csv"
+    path.write_text("Id,Note\n" + "".join(f"e{i},{'n' * 200}\n" for i in range(20000)))  # ~4 MB: several blocks
+    (piece,) = list(read_tables(str(path), ReadOptions(chunk_rows=20000), pieces=True))
+    table = read_piece(piece)
+    assert table.num_rows == 20000 and {table.column(c).num_chunks for c in table.column_names} == {1}
