@@ -6,6 +6,12 @@ normaliser could not canonicalise (left as it was) fails here and is rejected wi
 
 from __future__ import annotations
 
+import json
+
+import numpy as np
+import pyarrow.compute as pc
+
+from transforms._strings import bool_series, to_arrow, to_numpy_bool, unique_predicate
 from transforms.channel import is_channel_type
 from transforms.demographic import is_locale, is_timezone
 from transforms.email_address import is_email
@@ -31,17 +37,21 @@ __all__ = [
 
 
 def is_not_json_object(series):
-    """False for values that are a JSON object's text (an object inside a JSON array); missing → True."""
-    import json
+    """False for values that are a JSON object's text (an object inside a JSON array); missing → True.
 
-    from transforms._strings import unique_predicate
+    Only values that start with ``{`` and end with ``}`` are parsed (once per distinct value); the
+    others are told apart vectorised.
+    """
+    arr = to_arrow(series)
+    braced = np.flatnonzero(to_numpy_bool(pc.and_(pc.starts_with(arr, "{"), pc.ends_with(arr, "}"))))
+    verdict = np.ones(len(arr), dtype=bool)
+    if braced.size:
+        verdict[braced] = unique_predicate(series.iloc[braced], _not_an_object).to_numpy()
+    return bool_series(verdict, series)
 
-    def ok(value: str) -> bool:
-        if not (value.startswith("{") and value.endswith("}")):
-            return True
-        try:
-            return not isinstance(json.loads(value), dict)
-        except ValueError:
-            return True
 
-    return unique_predicate(series, ok)
+def _not_an_object(value: str) -> bool:
+    try:
+        return not isinstance(json.loads(value), dict)
+    except ValueError:
+        return True

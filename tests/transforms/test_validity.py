@@ -1,12 +1,16 @@
+import json
+
 import pandas as pd
 import pytest
+from hypothesis import given
+from hypothesis import strategies as st
 
 import transforms
 from transforms import validity
 
 PREDICATES = [validity.is_channel_type, validity.is_e164_phone, validity.is_email, validity.is_country_alpha2,
               validity.is_locale, validity.is_timezone, validity.is_opt_out, validity.is_number,
-              validity.is_latitude, validity.is_longitude]
+              validity.is_latitude, validity.is_longitude, validity.is_not_json_object]
 
 
 @pytest.mark.parametrize("predicate", PREDICATES, ids=lambda p: p.__name__)
@@ -30,6 +34,7 @@ def test_missing_is_valid(predicate, values, dtype):
     (validity.is_number, "3.5", "NaN"),
     (validity.is_latitude, "47.6", "47.61"),
     (validity.is_longitude, "-122.3", "-190.0"),
+    (validity.is_not_json_object, "{not json}", '{"a": 1}'),
 ], ids=lambda x: getattr(x, "__name__", None))
 def test_good_and_bad_values(predicate, good, bad):
     s = pd.Series([good, bad, None], dtype="str")
@@ -44,3 +49,18 @@ def test_package_re_exports_the_predicates():
 
 def test_package_lists_every_predicate_it_re_exports():
     assert set(transforms._VALIDITY) == set(validity.__all__)
+
+
+def _is_not_json_object(value) -> bool:
+    """The rule, value by value: text that parses as a JSON object is refused."""
+    try:
+        return value is None or not isinstance(json.loads(value), dict)
+    except ValueError:
+        return True
+
+
+@given(st.lists(st.none() | st.text(alphabet='{}[]":a1 ,', max_size=8), max_size=30), st.sampled_from(["str", object]))
+def test_json_object_check_matches_the_rule_value_by_value(values, dtype):
+    s = pd.Series(values, dtype=dtype, index=range(5, 5 + len(values)))
+    out = validity.is_not_json_object(s)
+    assert out.tolist() == [_is_not_json_object(v) for v in values] and list(out.index) == list(s.index)
