@@ -12,15 +12,20 @@ subprocess and one after the other:
 
 and record wall seconds, rows/s, CPU seconds and peak memory. Every 50 ms the whole process tree
 (the subprocess and all its descendants: worker processes, their fork server, Dask workers) is
-sampled with psutil. Memory is reported three ways:
+sampled with psutil. Each step is timed (``--repeat`` times, the fastest kept) with cheap samples
+only (RSS, CPU times, VmHWM: ~0.1 ms a process), then run once more with the tree's PSS sampled:
+reading a process's PSS walks its page tables (~15 ms for a 400 MB process), so sampling five
+processes every 50 ms keeps most of a core busy, which slows a run that uses both cores and not a
+one-threaded copy. Memory is reported three ways:
 
   peak_rss_mb       the largest single process: the kernel's high-water mark of resident memory
                     (VmHWM in /proc/PID/status, last read before the process ended, and ru_maxrss
                     from os.wait4() for the subprocess itself), whichever is larger;
   tree_rss_mb       the largest sum of RSS over the tree at one sample (pages a fork server
                     shares with its workers are counted once per process);
-  tree_pss_mb       the largest sum of PSS over the tree at one sample: shared pages divided among
-                    the processes sharing them, so this is what the run really occupies.
+  tree_pss_mb       the largest sum of PSS over the tree at one sample of the PSS-sampled run: shared
+                    pages divided among the processes sharing them, so this is what the run really
+                    occupies.
 
 CPU seconds are the tree's: the last sampled user + system time of every process seen, or the
 subprocess's rusage if larger.
@@ -95,13 +100,15 @@ def warm(path: Path) -> None:
 # ------------------------------------------------------------------------------------ measuring
 
 
-def measure(cmd: list[str], log_dir: Path, name: str, cwd: Path = REPO, env: dict | None = None) -> dict:
-    """Run ``cmd`` to completion; wall time, CPU time, exact and sampled peak RSS, exit code."""
+def measure(cmd: list[str], log_dir: Path, name: str, cwd: Path = REPO, env: dict | None = None,
+            pss: bool = False) -> dict:
+    """Run ``cmd`` to completion; wall time, CPU time, exact and sampled peak RSS, exit code, and with
+    ``pss`` the sampled peak PSS of the tree (a costly reading: see the module docstring)."""
     out, err = log_dir / f"{name}.stdout", log_dir / f"{name}.stderr"
     with open(out, "wb") as fo, open(err, "wb") as fe:
         t0 = time.perf_counter()
         proc = subprocess.Popen(cmd, stdout=fo, stderr=fe, stdin=subprocess.DEVNULL, cwd=cwd, env=env)
-        tree_peak, pss_peak = [0], [0]
+        tree_peak, pss_peak, with_pss = [0], [0], pss
         hwm: dict[int, int] = {}      # pid → VmHWM bytes (monotonic; the last read is kept)
         cpu: dict[int, float] = {}    # pid → user + system seconds (last read)
         done = threading.Event()
@@ -119,9 +126,9 @@ def measure(cmd: list[str], log_dir: Path, name: str, cwd: Path = REPO, env: dic
                     break
                 for p in procs:
                     try:
-                        mem = p.memory_full_info()
+                        mem = p.memory_full_info() if with_pss else p.memory_info()
                         times = p.cpu_times()
-                        rss, pss = rss + mem.rss, pss + mem.pss
+                        rss, pss = rss + mem.rss, pss + (mem.pss if with_pss else 0)
                         cpu[p.pid] = times.user + times.system
                         hwm[p.pid] = max(hwm.get(p.pid, 0), _vm_hwm(p.pid))
                     except (psutil.NoSuchProcess, psutil.ZombieProcess, psutil.AccessDenied, OSError):
@@ -145,7 +152,7 @@ def measure(cmd: list[str], log_dir: Path, name: str, cwd: Path = REPO, env: dic
         "cpu_seconds": round(max(usage.ru_utime + usage.ru_stime, sum(cpu.values())), 3),
         "peak_rss_mb": round(largest / 2 ** 20, 1),
         "tree_rss_mb": round(tree_peak[0] / 2 ** 20, 1),
-        "tree_pss_mb": round(pss_peak[0] / 2 ** 20, 1),
+        "tree_pss_mb": round(pss_peak[0] / 2 ** 20, 1) if pss else None,
         "processes": len(cpu),
         "stderr_tail": _tail(err),
     }
@@ -198,12 +205,13 @@ def _env() -> dict:
     return env
 
 
-def run_validate(cmd: list[str], data: Path, work: Path, runner: str | None, extra: list[str]) -> dict:
+def run_validate(cmd: list[str], data: Path, work: Path, runner: str | None, extra: list[str],
+                 pss: bool = False) -> dict:
     out_dir, report = work / "validate-out", work / "validate-report.json"
     args = [*cmd, "validate", str(data), "--out", str(out_dir), "--report", str(report)]
     if runner:
         args += ["--runner", runner]
-    res = measure(args + extra, work, "validate", env=_env())
+    res = measure(args + extra, work, "validate", env=_env(), pss=pss)
     # exit 1 = the run finished but rows were rejected (expected with this data); it must have reported
     res["ok"] = res["exit_code"] in (0, 1) and report.exists()
     if report.exists():
@@ -216,14 +224,14 @@ def run_validate(cmd: list[str], data: Path, work: Path, runner: str | None, ext
 # ---------------------------------------------------------------------------------------- main
 
 
-def run_step(step: str, data: Path, work: Path, args, validate_cmd: list[str] | None) -> dict:
+def run_step(step: str, data: Path, work: Path, args, validate_cmd: list[str] | None, pss: bool = False) -> dict:
     if step == "validate":
         shutil.rmtree(work / "validate-out", ignore_errors=True)
         (work / "validate-report.json").unlink(missing_ok=True)
-        return run_validate(validate_cmd, data, work, args.runner, args.validate_arg)
+        return run_validate(validate_cmd, data, work, args.runner, args.validate_arg, pss=pss)
     out = work / f"{step}-copy.csv"
     res = measure([sys.executable, "-c", PANDAS_COPY if step == "pandas" else PYARROW_COPY, str(data), str(out)],
-                  work, step)
+                  work, step, pss=pss)
     res["ok"] = res["exit_code"] == 0
     res["command"] = [sys.executable, "-c", f"<{step} copy: see bench/run.py>", str(data), str(out)]
     return res
@@ -248,11 +256,17 @@ def bench_one(rows: int, args, validate_cmd: list[str] | None, why: str) -> dict
                 tries.append(run_step(step, data, work, args, validate_cmd))
                 if not tries[-1]["ok"]:
                     break
-            res = min(tries, key=lambda r: (not r["ok"], r["seconds"]))  # the fastest good attempt
+            memory = None
+            if tries[-1]["ok"]:  # one more run, for the tree's PSS: its sampling slows the run it samples
+                print(f"  {rows:>12,}  {step} (PSS sampled) …", flush=True)
+                memory = run_step(step, data, work, args, validate_cmd, pss=True)
+            res = min(tries, key=lambda r: (not r["ok"], r["seconds"]))  # the fastest good timed attempt
             res["all_seconds"] = [t["seconds"] for t in tries]
-            res["peak_rss_mb"] = max(t["peak_rss_mb"] for t in tries)
-            res["tree_rss_mb"] = max(t["tree_rss_mb"] for t in tries)
-            res["tree_pss_mb"] = max(t["tree_pss_mb"] for t in tries)
+            runs = tries + ([memory] if memory else [])
+            res["peak_rss_mb"] = max(t["peak_rss_mb"] for t in runs)
+            res["tree_rss_mb"] = max(t["tree_rss_mb"] for t in runs)
+            res["tree_pss_mb"] = memory["tree_pss_mb"] if memory and memory["ok"] else None
+            res["pss_run_seconds"] = memory["seconds"] if memory else None
             res["available"] = True
             res["rows_per_second"] = round(rows / res["seconds"]) if res["seconds"] else None
             if not res["ok"]:
@@ -322,7 +336,8 @@ def print_table(runs: list[dict], checks: list[dict]) -> None:
                 continue
             body.append((f"{r['rows']:,}", step, f"{s['seconds']:.2f}", f"{s['rows_per_second']:,}",
                          f"{s['cpu_seconds']:.2f}", f"{s.get('processes', 1)}", f"{s['peak_rss_mb']:.0f}",
-                         f"{s['tree_rss_mb']:.0f}", f"{s.get('tree_pss_mb', 0):.0f}",
+                         f"{s['tree_rss_mb']:.0f}",
+                         f"{s['tree_pss_mb']:.0f}" if s.get("tree_pss_mb") is not None else "n/a",
                          f"{s['exit_code']}{'' if s['ok'] else ' FAILED'}"))
     widths = [max(len(str(x)) for x in col) for col in zip(head, *body)]
 

@@ -47,6 +47,21 @@ def test_validate_writes_import_files_and_report(tmp_path):
     assert any("phone" in r for r in rejects[0]["reasons"])
 
 
+def test_validate_on_worker_processes_ends_with_its_output_written_and_its_spill_folder_gone(tmp_path):
+    # validate leaves the interpreter without its teardown: everything must be flushed and removed before
+    src = write_csv(tmp_path / "in.csv", good_rows(7) + [["x", "SMS", "+1 000", "US", "", "", "", "", ""]])
+    spill = tmp_path / "tmp"
+    spill.mkdir()
+    out = run_cli("validate", str(src), "--out", str(tmp_path / "out"), "--report", str(tmp_path / "r.json"),
+                  "--runner", "processes", env={"TMPDIR": str(spill)})
+    assert out.returncode == 0, out.stderr
+    shown = out.stdout + out.stderr
+    assert "succeeded" in shown and "rows read" in shown  # the summary table reached the pipe
+    assert json.loads((tmp_path / "r.json").read_text())["rows_read"] == 8
+    assert (tmp_path / "out" / "import" / "part-00001.csv").read_text().count("\n") == 8  # header + 7 rows
+    assert list(spill.iterdir()) == []
+
+
 def test_import_against_the_local_service(tmp_path, pinpoint_env, pinpoint_client):
     src = write_csv(tmp_path / "in.csv", good_rows(4))
     out = run_cli("import", str(src), "--report", str(tmp_path / "r.json"), "--poll-initial", "0.1", "-q",
