@@ -25,10 +25,16 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from core.errors import SourceError
-from sources.csv_reader import BLOCK_SIZE, _Explainer, _read_header, arrow_options, read_csv_tables_from
+from sources.csv_reader import (
+    BLOCK_SIZE,
+    arrow_options,
+    explain_failure,
+    read_csv_header_at,
+    read_csv_tables_from,
+)
 from sources.frames import tag
 from sources.options import ReadOptions
-from sources.streams import SourceStream, display_name, open_binary, split_compression, translate
+from sources.streams import display_name, split_compression, translate
 
 SCAN_BLOCK = 8 << 20  # bytes scanned at a time
 _QUOTE, _LF, _CR = 0x22, 0x0A, 0x0D
@@ -55,12 +61,8 @@ def can_split(uri: str, options: ReadOptions) -> bool:
 def split_csv(uri: str, options: ReadOptions) -> Iterator[CsvPiece | pa.Table]:
     """Pieces of ``options.chunk_rows`` records (the last may be shorter) of the local UTF-8 CSV file
     ``uri``; then, if a quote is not structural (see module docstring), tagged tables for the rest."""
-    stream = SourceStream(open_binary(uri))
-    try:
-        columns = tuple(_read_header(stream, uri, options, None))
-        start = stream.position  # BOM, blank lines and the header's line end included
-    finally:
-        stream.close()
+    header, start = read_csv_header_at(uri, options)
+    columns = tuple(header)
     scan = _Scanner(options.delimiter.encode("utf-8"), start)
     piece_start, first_row, rows = start, 1, 0  # rows: records found since piece_start
     try:
@@ -182,7 +184,7 @@ def read_piece(piece: CsvPiece) -> pa.Table:
         table = pacsv.read_csv(pa.BufferReader(data), read_options=read_options, parse_options=parse_options,
                                convert_options=convert_options)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a SourceError
-        raise _Explainer(piece.path, piece.options, None).failure(exc, piece.first_row - 1) from None
+        raise explain_failure(piece.path, piece.options, exc, piece.first_row - 1) from None
     del data
     if table.num_rows != piece.rows:  # the scan and the parser disagree: never pass it silently
         raise SourceError(f"the byte scan found {piece.rows} records from this row on and the CSV parser "

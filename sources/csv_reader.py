@@ -75,6 +75,22 @@ def read_csv_tables(uri: str, options: ReadOptions, transport_params: dict | Non
         stream.close()
 
 
+def read_csv_header_at(uri: str, options: ReadOptions) -> tuple[list[str], int]:
+    """The columns of the local UTF-8 file ``uri`` (as :func:`read_csv_header`) and the byte offset of
+    its first record (after the BOM, blank lines before the header, and the header's line end)."""
+    stream = SourceStream(open_binary(uri))
+    try:
+        return _read_header(stream, uri, options, None), stream.position
+    finally:
+        stream.close()
+
+
+def explain_failure(uri: str, options: ReadOptions, exc: BaseException, rows_before: int) -> Exception:
+    """The ``SourceError`` for a failure of pyarrow's parser on records of ``uri`` after ``rows_before``
+    good rows: the strict pass names the row where it can (see module docstring)."""
+    return _Explainer(uri, options, None).failure(exc, rows_before)
+
+
 def read_csv_tables_from(uri: str, options: ReadOptions, columns: list[str], start: int,
                          first_row: int) -> Iterator[pa.Table]:
     """Like :func:`read_csv_tables`, for the records of a local UTF-8 file from byte ``start`` (a
@@ -89,9 +105,9 @@ def read_csv_tables_from(uri: str, options: ReadOptions, columns: list[str], sta
         stream.close()
 
 
-def arrow_options(columns: list[str], options: ReadOptions, block_size: int = BLOCK_SIZE):
+def arrow_options(columns: list[str], options: ReadOptions):
     """pyarrow's read, parse and convert options for records of ``columns`` (see module docstring)."""
-    return (pacsv.ReadOptions(column_names=list(columns), block_size=block_size, use_threads=False),
+    return (pacsv.ReadOptions(column_names=list(columns), block_size=BLOCK_SIZE, use_threads=False),
             pacsv.ParseOptions(delimiter=options.delimiter, quote_char='"', double_quote=True, escape_char=False,
                                newlines_in_values=True, ignore_empty_lines=True),
             pacsv.ConvertOptions(column_types={c: pa.large_string() for c in columns}, strings_can_be_null=True,

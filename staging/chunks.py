@@ -8,9 +8,9 @@ as Arrow when the task keeps them), their dedupe keys and source rows (npz), the
 any executor with access to the work folder (and to local sources, for pieces) can run it, and the
 results are the same whichever runs it.
 
-The driver does not import this module (it hands ``staging.tasks.run_chunk`` to its executor):
-pandas loads where chunks are worked, Pandera and the normalisers on first use (``_work_modules``),
-so the driver starts reading sooner and stays smaller.
+The driver does not import this module (it hands ``staging.tasks.run_chunk`` to its executor), and
+Pandera and the normalisers load on first use where chunks are worked (``_work_modules``), so the
+driver starts reading sooner and stays smaller.
 """
 
 from __future__ import annotations
@@ -88,7 +88,8 @@ def _write_lines(path: str, data: bytes, keep: np.ndarray) -> None:
 
 
 def stage_chunk(task: ChunkTask) -> ChunkResult:
-    """Map, normalise and validate one spilled raw chunk; write its outputs beside it."""
+    """Read one chunk (spilled by the driver, or a piece of a local CSV file), map, normalise and
+    validate it; write its outputs at ``task.base``."""
     normalise, validate_chunk = _work_modules()
     base = task.base
     if task.piece is not None:
