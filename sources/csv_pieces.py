@@ -105,7 +105,8 @@ class _Scanner:
     """Finds record ends, region by region, carrying the quote count and the current line's start."""
 
     def __init__(self, delimiter: bytes, start: int):
-        self.allowed = np.frombuffer(delimiter + b'\r\n"', dtype=np.uint8)  # beside a structural quote
+        self.allowed = np.zeros(256, dtype=bool)  # the bytes beside a structural quote, by value
+        self.allowed[np.frombuffer(delimiter + b'\r\n"', dtype=np.uint8)] = True
         # longer lines are the streaming reader's: whether it can read them depends on its blocks
         self.longest = BLOCK_SIZE
         self.quotes = 0        # quotes so far: inside a quoted field when odd
@@ -122,15 +123,16 @@ class _Scanner:
         quotes = np.flatnonzero(arr == _QUOTE)
         limit, regular = n, True
         if quotes.size:
-            opening = ((self.quotes + np.arange(quotes.size)) & 1) == 0
-            before = arr[quotes - 1]
-            before[quotes == 0] = self.prev
-            beyond = np.minimum(quotes + 1, n - 1)
-            following = arr[beyond]
-            last = quotes + 1 == n
-            following[last] = _QUOTE if after is None else after  # the end of the file closes as a quote may
-            ok = np.where(opening, np.isin(before, self.allowed), np.isin(following, self.allowed))
-            wrong = np.flatnonzero(~ok)
+            # an opening quote (an even number before it) is judged by the byte before it, a closing one
+            # by the byte after it
+            beside = quotes + 1
+            beside[(self.quotes & 1)::2] -= 2
+            neighbour = arr[np.clip(beside, 0, n - 1)]
+            if beside[0] < 0:
+                neighbour[0] = self.prev
+            if beside[-1] == n:
+                neighbour[-1] = _QUOTE if after is None else after  # the end of the file closes as a quote may
+            wrong = np.flatnonzero(~self.allowed[neighbour])
             if wrong.size:
                 limit, regular = int(quotes[wrong[0]]), False
                 quotes = quotes[:wrong[0]]

@@ -143,3 +143,13 @@ def test_a_piece_is_parsed_into_one_chunk_per_column(tmp_path):
     (piece,) = list(read_tables(str(path), ReadOptions(chunk_rows=20000), pieces=True))
     table = read_piece(piece)
     assert table.num_rows == 20000 and {table.column(c).num_chunks for c in table.column_names} == {1}
+
+
+def test_text_after_a_closing_quote_is_found_wherever_the_scan_blocks_end(tmp_path):
+    path = tmp_path / "after.csv"
+    path.write_bytes(b'Id,Name\ne1,"ab"c\ne2,d\n')  # the streaming reader refuses text after a closing quote
+    expected = _read(path, ReadOptions(chunk_rows=1), pieces=False)[:2]
+    assert expected[1] is not None
+    for block in range(1, len(path.read_bytes()) + 1):
+        with mock.patch.object(csv_pieces, "SCAN_BLOCK", block):
+            assert _read(path, ReadOptions(chunk_rows=1), pieces=True)[:2] == expected, block
