@@ -192,4 +192,10 @@ def read_piece(piece: CsvPiece) -> pa.Table:
         raise SourceError(f"the byte scan found {piece.rows} records from this row on and the CSV parser "
                           f"{table.num_rows} (please report this; a compressed copy of the file, .gz, is read "
                           "without the scan)", source=source, row=piece.first_row)
-    return tag(table.combine_chunks(), source, piece.first_row)
+    # one chunk per column, a column at a time: the parsed blocks of each go as its copy is made
+    names, columns = table.column_names, table.columns
+    del table
+    for i, column in enumerate(columns):
+        columns[i] = column.combine_chunks()
+    del column
+    return tag(pa.Table.from_arrays(columns, names=names), source, piece.first_row)

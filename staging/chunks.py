@@ -110,6 +110,7 @@ def stage_chunk(task: ChunkTask) -> ChunkResult:
     result.normalised = {rule: int(n) for rule, n in norm.changes.items()}
     valid, reasons = validate_chunk(norm.frame)
     frame = norm.frame
+    del norm
     if len(reasons):
         data, ledger_rows, result.by_reason = _rejects(raw, reasons)
         result.rejected = len(reasons)
@@ -117,6 +118,7 @@ def stage_chunk(task: ChunkTask) -> ChunkResult:
         with open(result.rejects_path, "wb") as fh:
             fh.write(data)
         feather.write_feather(ledger_rows, result.ledger_path, compression="uncompressed")
+    del raw  # the original values served the rejects; the columns normalising replaced are freed here
     result.valid_rows = int(valid.sum())
     if result.valid_rows:
         result.keys_path = base + ".keys.npz"
@@ -144,7 +146,7 @@ def stage_chunk(task: ChunkTask) -> ChunkResult:
                  ids=id_hashes(frame["Id"])[valid] if "Id" in frame else missing,
                  users=id_hashes(frame["User.UserId"])[valid] if "User.UserId" in frame else missing,
                  rows=frame[cat.ROW_COL].to_numpy(dtype=np.int64)[valid])
-    del raw, norm, frame
+    del frame
     _release_memory()
     return result
 
