@@ -37,6 +37,7 @@ from pinpoint import s3io
 from schemas import catalogue as cat
 from schemas.catalogue import check_columns
 from sources.csv_pieces import CsvPiece
+from sources.frames import tag
 from sources.locate import expand_sources
 from sources.options import ReadOptions
 from sources.read import read_header, read_tables, resolve
@@ -344,10 +345,7 @@ def _valid_rows(spill: _Spill, mask: np.ndarray, rows: np.ndarray, source: str) 
                            convert_options=pacsv.ConvertOptions(column_types={c: pa.large_string() for c in names},
                                                                 strings_can_be_null=True,
                                                                 quoted_strings_can_be_null=False))
-    table = table.rename_columns(spill.columns)
-    n = table.num_rows
-    return (table.append_column(cat.SOURCE_COL, pa.repeat(pa.scalar(source, pa.large_string()), n))
-            .append_column(cat.ROW_COL, pa.array(rows[mask], pa.int64())))
+    return tag(table.rename_columns(spill.columns), source, rows[mask])
 
 
 class _PartWriter:

@@ -52,11 +52,7 @@ def csv_rows(frame: pd.DataFrame | pa.Table, columns: list[str]) -> bytes:
 
 
 def _nest(record: dict, name: str, value) -> None:
-    if name.startswith(cat.CUSTOM_PREFIXES):
-        prefix = next(p for p in cat.CUSTOM_PREFIXES if name.startswith(p))
-        parts = prefix.rstrip(".").split(".") + [name[len(prefix):]]
-    else:
-        parts = name.split(".")
+    parts = _path(name)
     node = record
     for part in parts[:-1]:
         node = node.setdefault(part, {})
@@ -93,6 +89,7 @@ def _is_number_field(base: str) -> bool:
 
 
 def _path(base: str) -> list[str]:
+    """The keys leading to a field in the nested endpoint: a custom attribute's own name is one key."""
     prefix = next((p for p in cat.CUSTOM_PREFIXES if base.startswith(p)), None)
     return prefix.rstrip(".").split(".") + [base[len(prefix):]] if prefix else base.split(".")
 
