@@ -36,7 +36,10 @@ from sources.frames import tag
 from sources.options import ReadOptions
 from sources.streams import display_name, split_compression, translate
 
-SCAN_BLOCK = 8 << 20  # bytes scanned at a time
+# bytes scanned at a time: a block and its masks stay in the CPU cache (8 MiB scanned 1M rows in
+# 0.71 s, 256 KiB in 0.30-0.43 s) and below glibc's mmap threshold, where 8 MiB left ~60 MB of heap
+# behind in the driver
+SCAN_BLOCK = 256 << 10
 _QUOTE, _LF, _CR = 0x22, 0x0A, 0x0D
 
 
@@ -192,10 +195,13 @@ def read_piece(piece: CsvPiece) -> pa.Table:
         raise SourceError(f"the byte scan found {piece.rows} records from this row on and the CSV parser "
                           f"{table.num_rows} (please report this; a compressed copy of the file, .gz, is read "
                           "without the scan)", source=source, row=piece.first_row)
-    # one chunk per column, a column at a time: the parsed blocks of each go as its copy is made
+    # one chunk per column, a column at a time: the parsed blocks of each go as its copy is made, and
+    # go back to the system at once (Arrow's allocator would keep them: ~30 MB on 100,000 rows)
     names, columns = table.column_names, table.columns
     del table
+    pool = pa.default_memory_pool()
     for i, column in enumerate(columns):
         columns[i] = column.combine_chunks()
-    del column
+        del column
+        pool.release_unused()
     return tag(pa.Table.from_arrays(columns, names=names), source, piece.first_row)

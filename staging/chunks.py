@@ -105,12 +105,14 @@ def stage_chunk(task: ChunkTask) -> ChunkResult:
     except ColumnError as exc:
         raise ColumnError(exc.detail, source=source) from None
     raw = apply_columns(raw.reset_index(drop=True), plan)
+    _release_memory()  # the parser's blocks and the pre-combine chunks
     result = ChunkResult(index=task.index, source=source, rows_read=len(raw))
     norm = normalise(raw, default_region=task.default_region)
     result.normalised = {rule: int(n) for rule, n in norm.changes.items()}
     valid, reasons = validate_chunk(norm.frame)
     frame = norm.frame
     del norm
+    _release_memory()  # the normalisers' and checks' intermediates
     if len(reasons):
         data, ledger_rows, result.by_reason = _rejects(raw, reasons)
         result.rejected = len(reasons)
@@ -119,6 +121,7 @@ def stage_chunk(task: ChunkTask) -> ChunkResult:
             fh.write(data)
         feather.write_feather(ledger_rows, result.ledger_path, compression="uncompressed")
     del raw  # the original values served the rejects; the columns normalising replaced are freed here
+    _release_memory()
     result.valid_rows = int(valid.sum())
     if result.valid_rows:
         result.keys_path = base + ".keys.npz"
@@ -141,6 +144,7 @@ def stage_chunk(task: ChunkTask) -> ChunkResult:
             with open(result.lines_path, "wb") as fh:
                 fh.write(encode_rows(table, columns, task.staged_format))
         del table
+        _release_memory()  # the encoded lines
         missing = np.zeros(result.valid_rows, np.uint64)
         np.savez(result.keys_path,
                  ids=id_hashes(frame["Id"])[valid] if "Id" in frame else missing,
@@ -162,9 +166,10 @@ _MALLOC_TRIM = _libc_malloc_trim()
 
 
 def _release_memory() -> None:
-    """Hand the memory a chunk freed back to the system, so each worker's resident memory between
-    chunks stays that of one worker: Arrow's pool, and the C heap, where glibc otherwise keeps the
-    freed blocks of numpy and Python (~30 MB a worker)."""
+    """Hand freed memory back to the system: Arrow's pool (mimalloc keeps freed pages for reuse) and
+    the C heap, where glibc otherwise keeps the freed blocks of numpy and Python. Called between a
+    chunk's steps, not only at its end: each step's garbage would otherwise stay resident while
+    the next step allocates anew, ~40 MB on a worker's peak for 100,000 rows (~7 ms a call)."""
     pa.default_memory_pool().release_unused()
     if _MALLOC_TRIM is not None:
         _MALLOC_TRIM(0)
