@@ -250,6 +250,9 @@ _register_export(app)
 
 
 def main() -> None:
+    from sources.frames import defer_pandas
+
+    defer_pandas()  # before any thread starts: a driver whose chunks go to worker processes never loads pandas
     try:
         app(prog_name="pinpoint-etl")
     except SystemExit as exc:

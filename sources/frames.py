@@ -5,6 +5,7 @@ without a round trip through pandas)."""
 from __future__ import annotations
 
 import functools
+import sys
 
 import numpy as np
 import pyarrow as pa
@@ -39,3 +40,32 @@ def to_frame(table: pa.Table):
     categorical, ``_row`` int64."""
     dtype = text_dtype()
     return table.to_pandas(types_mapper={pa.string(): dtype, pa.large_string(): dtype}.get)
+
+
+def defer_pandas() -> None:
+    """Keep pyarrow from importing pandas until pandas is really needed in this process.
+
+    pyarrow's first conversion of any value (``pa.array``, ``pa.scalar``) asks whether pandas is
+    installed, to recognise pandas inputs, and so imports it (~0.3 s, ~30 MB that a driver whose
+    chunks are worked by other processes never uses). Asked once while pandas cannot be imported,
+    pyarrow takes inputs to be plain, and imports pandas again where it needs it (``to_pandas``,
+    ``from_pandas``, conversions of Python objects), as does any module that needs it. Call it
+    before other threads start (the CLI does, first thing): it hides pandas from ``import`` for a
+    moment."""
+    if "pandas" in sys.modules:
+        return
+    hider = _HidePandas()
+    sys.meta_path.insert(0, hider)
+    try:
+        pa.array(np.zeros(0, dtype=np.int8))
+    finally:
+        sys.meta_path.remove(hider)
+
+
+class _HidePandas:
+    """An import finder that refuses pandas (and pyarrow's pandas glue)."""
+
+    def find_spec(self, name, path=None, target=None):
+        if name == "pandas" or name.startswith("pandas.") or name == "pyarrow.pandas_compat":
+            raise ModuleNotFoundError(f"{name} is hidden for a moment (sources.frames.defer_pandas)", name=name)
+        # None (not found here): every other module is found as usual

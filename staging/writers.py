@@ -10,16 +10,18 @@ from __future__ import annotations
 import functools
 import io
 import json
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
 from schemas import catalogue as cat
 from transforms._strings import replace_where, string_buffers
+
+if TYPE_CHECKING:  # the driver (mapping, encoding Arrow) runs without pandas
+    import pandas as pd
 
 StagedFormat = Literal["CSV", "JSON"]
 EXTENSIONS = {"CSV": ".csv", "JSON": ".json"}

@@ -8,12 +8,14 @@ the caller's index. Python-level work is done once per distinct value, never onc
 from __future__ import annotations
 
 from collections.abc import Callable
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
+
+if TYPE_CHECKING:  # imported where Series are built: the driver uses the Arrow-only helpers without pandas
+    import pandas as pd
 
 
 def to_arrow(s: pd.Series) -> pa.Array:
@@ -34,6 +36,8 @@ def to_arrow(s: pd.Series) -> pa.Array:
 
 def from_arrow(arr: pa.Array, like: pd.Series) -> pd.Series:
     """A Series of ``like``'s dtype, index and name holding ``arr``."""
+    import pandas as pd
+
     dtype = like.dtype
     if isinstance(dtype, pd.StringDtype):
         return pd.Series(pd.array(arr, dtype=dtype), index=like.index, name=like.name, copy=False)
@@ -44,6 +48,8 @@ def from_arrow(arr: pa.Array, like: pd.Series) -> pd.Series:
 
 def bool_series(mask: np.ndarray, like: pd.Series) -> pd.Series:
     """A plain numpy-bool Series aligned on ``like``."""
+    import pandas as pd
+
     return pd.Series(np.asarray(mask, dtype=bool), index=like.index, name=like.name, copy=False)
 
 

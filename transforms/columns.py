@@ -15,12 +15,14 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping
 from pathlib import Path
-
-import pandas as pd
+from typing import TYPE_CHECKING
 
 from core.masking import scrub
 from core.errors import ColumnError, ConfigError
 from schemas.catalogue import META_COLS, base_name, canonical_name, is_multi_value, slot_name
+
+if TYPE_CHECKING:  # the driver (mapping, encoding Arrow) runs without pandas
+    import pandas as pd
 
 DROP_VALUES = frozenset({"", "-"})
 _MAX_LISTED = 20

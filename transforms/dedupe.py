@@ -10,8 +10,12 @@ normalisation, so trimmed) through a 64-bit hash: two different Ids collide with
 
 from __future__ import annotations
 
+from typing import TYPE_CHECKING
+
 import numpy as np
-import pandas as pd
+
+if TYPE_CHECKING:  # pandas loads where Ids are hashed (chunk workers), not in the driver
+    import pandas as pd
 
 #: the hash of a missing Id (real hashes equal to it are moved to 1)
 MISSING = np.uint64(0)
@@ -19,6 +23,8 @@ MISSING = np.uint64(0)
 
 def id_hashes(ids: pd.Series) -> np.ndarray:
     """uint64 hash per row of ``ids`` (pandas.util.hash_array); :data:`MISSING` where the Id is missing."""
+    import pandas as pd
+
     text = ids if isinstance(ids.dtype, pd.StringDtype) else ids.astype("string")
     missing = text.isna().to_numpy(dtype=bool)
     hashes = pd.util.hash_array(text.to_numpy(dtype=object, na_value=""), categorize=False)

@@ -36,3 +36,16 @@ def test_fork_server_warms_without_dask_dataframe_or_hypothesis_and_leaves_them_
         "    if importlib.util.find_spec(m) is not None:\n"
         "        importlib.import_module(m + ('.dataframe' if m == 'dask' else ''))\n")
     assert {"pandera", "schemas.rejects", "transforms.normalise"} <= loaded
+
+
+def test_validate_driver_with_worker_processes_never_loads_pandas(tmp_path):
+    out = tmp_path / "out"
+    loaded = _modules_after(
+        "import atexit\n"
+        "atexit.register(lambda: print(' '.join(sorted(sys.modules))))\n"  # validate ends through os._exit
+        f"sys.argv = ['pinpoint-etl', 'validate', 'sample_data/endpoints.csv', '--out', {str(out)!r}, "
+        "'--runner', 'processes', '--quiet']\n"
+        "from flows.cli import main\n"
+        "main()")
+    assert (out / "manifest.json").is_file() and "pyarrow" in loaded  # it ran, and the probe saw its modules
+    assert not {"pandas", "pandera"} & loaded, sorted({"pandas", "pandera"} & loaded)
