@@ -144,13 +144,17 @@ def set_predicate(s: pd.Series, allowed: frozenset[str] | set[str]) -> pd.Series
     return bool_series(to_numpy_bool(pc.or_kleene(ok, pc.is_null(arr))), s)
 
 
+def release_freed() -> None:
+    """Give the memory Arrow's allocator holds for reuse back to the system: what a step freed then
+    does not stay resident while the next steps allocate."""
+    pa.default_memory_pool().release_unused()
+
+
 def replace_where(arr: pa.Array, mask: np.ndarray, new_values: pa.Array) -> pa.Array:
-    """``arr`` with the positions in ``mask`` (numpy bool) replaced by ``new_values`` (in order)."""
-    idx = np.flatnonzero(mask)
-    if idx.size == 0:
+    """``arr`` with the positions in ``mask`` (numpy bool) replaced by ``new_values`` (in order).
+
+    One output array is allocated (a gather from ``arr`` + ``new_values`` concatenated took twice
+    the column's size at its peak, and longer)."""
+    if not mask.any():
         return arr
-    positions = np.arange(len(arr), dtype=np.int64)
-    # gather: take from concat(arr, new_values) with replaced slots pointing into new_values
-    positions[idx] = len(arr) + np.arange(idx.size, dtype=np.int64)
-    combined = pa.concat_arrays([arr, new_values.cast(arr.type)])
-    return combined.take(pa.array(positions))
+    return pc.replace_with_mask(arr, pa.array(mask, type=pa.bool_()), new_values.cast(arr.type))

@@ -54,3 +54,20 @@ def test_large_tables_are_encoded_in_slices_with_the_same_bytes():
             for i in range(40_000)]
     frame = _frame(rows)
     assert ndjson_rows(pa.Table.from_pandas(frame, preserve_index=False), COLUMNS) == _reference(frame)
+
+
+@settings(max_examples=80, deadline=None)
+@given(st.lists(st.sampled_from([b"a", b"\n", b"bc", b",", b"\n\n"]), max_size=30), st.integers(1, 7))
+def test_line_bounds_found_block_by_block_are_those_of_the_whole_buffer(pieces, block):
+    import numpy as np
+    from unittest import mock
+
+    from staging import writers
+
+    data = b"".join(pieces)
+    data += b"" if data.endswith(b"\n") or not data else b"\n"
+    buf = np.frombuffer(data, dtype=np.uint8)
+    with mock.patch.object(writers, "_LINE_BLOCK", block):
+        starts, ends = writers.line_bounds(buf)
+    lines = data.splitlines(keepends=True)
+    assert [data[a:b] for a, b in zip(starts.tolist(), ends.tolist())] == lines
