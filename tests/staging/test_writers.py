@@ -1,13 +1,17 @@
 """Import-file writers: the column-wise NDJSON encoder writes exactly what ``json.dumps`` writes for
-each record (the record-by-record reference), whatever the values."""
+each record (the record-by-record reference), whatever the values; line bounds found block by block
+are those of the whole buffer."""
 
 import json
+from unittest import mock
 
+import numpy as np
 import pandas as pd
 import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from staging import writers
 from staging.writers import _ndjson_rows_python, ndjson_rows, ordered_columns
 
 COLUMNS = ordered_columns(["Id", "ChannelType", "Address", "Location.Country", "Location.Latitude",
@@ -59,11 +63,6 @@ def test_large_tables_are_encoded_in_slices_with_the_same_bytes():
 @settings(max_examples=80, deadline=None)
 @given(st.lists(st.sampled_from([b"a", b"\n", b"bc", b",", b"\n\n"]), max_size=30), st.integers(1, 7))
 def test_line_bounds_found_block_by_block_are_those_of_the_whole_buffer(pieces, block):
-    import numpy as np
-    from unittest import mock
-
-    from staging import writers
-
     data = b"".join(pieces)
     data += b"" if data.endswith(b"\n") or not data else b"\n"
     buf = np.frombuffer(data, dtype=np.uint8)
