@@ -15,6 +15,8 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 
+from sources.options import DEFAULT_CHUNK_ROWS
+
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Bulk import/export of Amazon Pinpoint endpoints, with a bundled local Pinpoint-compatible "
                        "service.")
@@ -103,7 +105,7 @@ MAP = typer.Option(None, "--map", help="Column mapping SRC=DST (repeatable); SRC
 MAPFILE = typer.Option(None, "--mapping-file", help="JSON file {source column: Pinpoint name}.")
 FOLD = typer.Option(False, "--fold-unknown", help="Fold unknown columns into Attributes.<name> instead of failing.")
 REGION_DEFAULT = typer.Option(None, "--default-region", help="Country (ISO alpha-2) for national phone numbers.")
-CHUNK = typer.Option(100_000, "--chunk-rows", help="Rows per chunk; bounds memory.")
+CHUNK = typer.Option(DEFAULT_CHUNK_ROWS, "--chunk-rows", help="Rows per chunk; bounds memory.")
 REPORT = typer.Option(None, "--report", help="Write the JSON run report to this file.")
 RUNNER = typer.Option("auto", "--runner", help="Where chunks are processed: auto (processes from 32 MB of input, "
                       "else threads), processes, threads or dask.")

@@ -7,6 +7,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from schemas.catalogue import MAX_JOB_BYTES
+from sources.options import DEFAULT_CHUNK_ROWS
 
 
 class SourceParams(BaseModel):
@@ -25,7 +26,7 @@ class SourceParams(BaseModel):
                                                   "instead of failing the run")
     default_region: str | None = Field(None, description="ISO country used to read national phone numbers "
                                                          "when a row has no Location.Country")
-    chunk_rows: int = Field(100_000, ge=1_000, description="Rows per chunk (memory is bounded by this)")
+    chunk_rows: int = Field(DEFAULT_CHUNK_ROWS, ge=1_000, description="Rows per chunk (memory is bounded by this)")
     runner: Literal["auto", "processes", "threads", "dask"] = Field(
         "auto", description="Where chunks are normalised and validated: worker processes (every core; ~3 s "
         "to start), a thread pool (starts at once), Dask (a LocalCluster, or dask_address), or auto: "
