@@ -232,7 +232,8 @@ def import_cmd(
 def local_up(port: int = typer.Option(4566, "--port", help="Loopback port to listen on."),
              max_concurrent_jobs: int = typer.Option(2, "--max-concurrent-jobs",
                                                      help="Import jobs the service runs at once.")):
-    """Run the local Pinpoint-compatible service in the foreground on 127.0.0.1 and print the exports to use."""
+    """Run the local Pinpoint-compatible service in the foreground on 127.0.0.1 and print the exports to use;
+    Ctrl-C or SIGTERM stops it."""
     from local.server import serve_forever
 
     _guard(serve_forever, port=port, max_concurrent_jobs=max_concurrent_jobs)

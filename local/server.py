@@ -11,6 +11,7 @@ from __future__ import annotations
 import ipaddress
 import json
 import os
+import signal
 import sys
 import threading
 import time
@@ -202,8 +203,15 @@ def start_local_service(port: int = 0, host: str = "127.0.0.1", *, max_concurren
     return service
 
 
+def _interrupt(signum, frame) -> None:
+    raise KeyboardInterrupt
+
+
 def serve_forever(port: int = 4566, host: str = "127.0.0.1", max_concurrent_jobs: int | None = None) -> None:
-    """Run in the foreground: start, seed, print shell ``export`` lines, block until Ctrl-C."""
+    """Run in the foreground: start, seed, print shell ``export`` lines, block until Ctrl-C or SIGTERM
+    (``kill``, ``docker stop``); either stops the service cleanly."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGTERM, _interrupt)
     service = start_local_service(port=port, host=host, max_concurrent_jobs=max_concurrent_jobs, quiet=False)
     try:
         exports = {
@@ -218,7 +226,9 @@ def serve_forever(port: int = 4566, host: str = "127.0.0.1", max_concurrent_jobs
         sys.stdout.flush()
         print(f"# local Pinpoint service on {service.endpoint_url} (Ctrl-C to stop)", file=sys.stderr, flush=True)
         while True:
-            time.sleep(3600)
+            # short sleeps: the kernel may hand the signal to a server thread, and Python acts on it
+            # only once the main thread runs again (a long sleep was left to run for up to an hour)
+            time.sleep(0.2)
     except KeyboardInterrupt:
         pass
     finally:

@@ -80,7 +80,8 @@ def _free_port() -> int:
         return sock.getsockname()[1]
 
 
-def test_serve_forever_prints_exports_and_stops_on_ctrl_c():
+@pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
+def test_serve_forever_prints_exports_and_stops_on_ctrl_c_or_sigterm(stop):
     port = _free_port()
     code = f"from local.server import serve_forever; serve_forever(port={port})"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
@@ -96,7 +97,7 @@ def test_serve_forever_prints_exports_and_stops_on_ctrl_c():
         assert exports["PINPOINT_ETL_BUCKET"] == "pinpoint-etl-local"
         assert exports["PINPOINT_IMPORT_ROLE_ARN"].startswith("arn:aws:iam::123456789012:role/")
         assert exports["PINPOINT_EXPORT_ROLE_ARN"].startswith("arn:aws:iam::123456789012:role/")
-        proc.send_signal(signal.SIGINT)
+        proc.send_signal(stop)
         _, err = proc.communicate(timeout=15)
         assert proc.returncode == 0, err
     finally:
