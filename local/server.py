@@ -211,6 +211,9 @@ def serve_forever(port: int = 4566, host: str = "127.0.0.1", max_concurrent_jobs
     """Run in the foreground: start, seed, print shell ``export`` lines, block until Ctrl-C or SIGTERM
     (``kill``, ``docker stop``); either stops the service cleanly."""
     if threading.current_thread() is threading.main_thread():
+        # Ctrl-C stops it even when started where SIGINT is ignored (a shell's background job, which
+        # Python then leaves ignored)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
         signal.signal(signal.SIGTERM, _interrupt)
     service = start_local_service(port=port, host=host, max_concurrent_jobs=max_concurrent_jobs, quiet=False)
     try:
