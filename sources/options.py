@@ -14,8 +14,9 @@ _DELIMITER_ALIASES = {"\\t": "\t", "tab": "\t", "TAB": "\t"}
 
 
 #: rows per chunk unless told: a worker holds ~1 KB per row at its peak (the raw and the normalised
-#: values, Arrow's and the parser's working memory), so two workers and their fork server stay under
-#: 500 MB together (1M rows: 441-448 MB at 80,000 rows, 458-483 MB at 100,000; 5M: 465 and 494-500 MB)
+#: values, Arrow's and the parser's working memory), so that validate's whole process tree (driver,
+#: fork server, two workers) stays under 500 MB: 1M rows took 441-448 MB at 80,000 rows and 458-483 MB
+#: at 100,000; 5M rows 453-465 and 494-500 MB (bench/README.md, runs J and K)
 DEFAULT_CHUNK_ROWS = 80_000
 
 
