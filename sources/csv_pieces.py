@@ -25,6 +25,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 
 from core.errors import SourceError
+from core.memory import release_arrow_memory
 from sources.csv_reader import (
     BLOCK_SIZE,
     arrow_options,
@@ -199,9 +200,8 @@ def read_piece(piece: CsvPiece) -> pa.Table:
     # go back to the system at once (Arrow's allocator would keep them: ~30 MB on 100,000 rows)
     names, columns = table.column_names, table.columns
     del table
-    pool = pa.default_memory_pool()
     for i, column in enumerate(columns):
         columns[i] = column.combine_chunks()
         del column
-        pool.release_unused()
+        release_arrow_memory()
     return tag(pa.Table.from_arrays(columns, names=names), source, piece.first_row)

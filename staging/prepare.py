@@ -33,6 +33,7 @@ import pyarrow.csv as pacsv
 import pyarrow.feather as feather
 
 from core.errors import ColumnError, ConfigError
+from core.memory import release_arrow_memory
 from pinpoint import s3io
 from schemas import catalogue as cat
 from schemas.catalogue import check_columns
@@ -260,16 +261,13 @@ def _pass_one(opts, transport, result: Prepared, rejects: _RejectSink, tmp: Path
             # workers on this machine parse pieces of a local CSV file themselves: the driver only scans bytes
             pieces = getattr(executor, "same_host", False)
             for raw in read_tables(uri, opts.read, transport_params=transport, pieces=pieces):
-                base = str(tmp / f"chunk-{index:06d}")
-                if isinstance(raw, CsvPiece):
-                    path, piece = None, raw
-                else:
-                    path, piece = base + ".raw.arrow", None
-                    feather.write_feather(raw, path, compression="uncompressed")
+                piece = raw if isinstance(raw, CsvPiece) else None
+                task = ChunkTask(index, str(tmp / f"chunk-{index:06d}"), piece, opts.mapping, opts.fold_unknown,
+                                 opts.default_region, staged_format=opts.fmt, keep_arrow=keep_arrow)
+                if piece is None:
+                    feather.write_feather(raw, task.raw_path, compression="uncompressed")
                     del raw
-                    pa.default_memory_pool().release_unused()  # the driver's RSS stays about one chunk
-                task = ChunkTask(index, base, path, piece, opts.mapping, opts.fold_unknown, opts.default_region,
-                                 staged_format=opts.fmt, keep_arrow=keep_arrow)
+                    release_arrow_memory()  # the driver's RSS stays about one chunk
                 inflight.append(executor.submit(run_chunk, task))
                 index += 1
                 while len(inflight) > executor.workers:

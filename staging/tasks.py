@@ -17,12 +17,11 @@ from staging.writers import StagedFormat
 
 @dataclass(frozen=True)
 class ChunkTask:
-    """One chunk to stage: a raw chunk the driver spilled (``raw_path``), or a piece of a local CSV file
-    the worker reads itself (``piece``); its outputs are written to ``base`` + suffix."""
+    """One chunk to stage: a piece of a local CSV file the worker reads itself (``piece``), else the raw
+    chunk the driver spilled to ``raw_path``; its outputs are written to ``base`` + suffix."""
 
     index: int
     base: str
-    raw_path: str | None
     piece: CsvPiece | None
     mapping: dict[str, str]
     fold_unknown: bool = False
@@ -31,6 +30,11 @@ class ChunkTask:
     #: also keep the valid rows as Arrow: for NDJSON lines and JSON sources, whose rows the last pass may
     #: need to re-encode or reject; CSV lines of a CSV source are read back when that is needed (rarely)
     keep_arrow: bool = True
+
+    @property
+    def raw_path(self) -> str | None:
+        """Where the driver spills the raw chunk (None for a piece)."""
+        return None if self.piece is not None else self.base + ".raw.arrow"
 
 
 @dataclass

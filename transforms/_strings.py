@@ -144,12 +144,6 @@ def set_predicate(s: pd.Series, allowed: frozenset[str] | set[str]) -> pd.Series
     return bool_series(to_numpy_bool(pc.or_kleene(ok, pc.is_null(arr))), s)
 
 
-def release_freed() -> None:
-    """Give the memory Arrow's allocator holds for reuse back to the system: what a step freed then
-    does not stay resident while the next steps allocate."""
-    pa.default_memory_pool().release_unused()
-
-
 def replace_where(arr: pa.Array, mask: np.ndarray, new_values: pa.Array) -> pa.Array:
     """``arr`` with the positions in ``mask`` (numpy bool) replaced by ``new_values`` (in order).
 
