@@ -183,8 +183,8 @@ def validate_command() -> tuple[list[str] | None, str]:
         candidates.append([str(script)])
     elif shutil.which("pinpoint-etl"):
         candidates.append([shutil.which("pinpoint-etl")])
-    candidates.append([sys.executable, "-m", "flows.cli"])
-    reason = "no pinpoint-etl script and no flows.cli module"
+    candidates.append([sys.executable, "-m", "pinpoint_etl.flows.cli"])
+    reason = "no pinpoint-etl script and no pinpoint_etl.flows.cli module"
     for cmd in candidates:
         try:
             probe = subprocess.run([*cmd, "validate", "--help"], cwd=REPO, capture_output=True, text=True,

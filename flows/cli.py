@@ -15,7 +15,7 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 
-from sources.options import DEFAULT_CHUNK_ROWS
+from pinpoint_etl.sources.options import DEFAULT_CHUNK_ROWS
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Bulk import/export of Amazon Pinpoint endpoints, with a bundled local Pinpoint-compatible "
@@ -35,8 +35,8 @@ def _fail(message: str, code: int) -> None:
 
 def _guard(fn, *args, **kwargs):
     """Run ``fn`` turning pipeline errors into one-line messages and exit codes."""
-    from core.errors import PipelineError
-    from core.masking import scrub
+    from pinpoint_etl.core.errors import PipelineError
+    from pinpoint_etl.core.masking import scrub
 
     try:
         return fn(*args, **kwargs)
@@ -55,7 +55,7 @@ def _guard(fn, *args, **kwargs):
 
 
 def _mapping(maps: list[str] | None) -> dict[str, str]:
-    from transforms.columns import parse_map_options
+    from pinpoint_etl.transforms.columns import parse_map_options
 
     return parse_map_options(maps or [])
 
@@ -69,7 +69,7 @@ def _write_report(report, path: Optional[Path]) -> None:
 def _start_workers_early(runner: str, sources: List[str]) -> None:
     """Start the warm worker processes now when the run will use them: they warm up (~3 s) while
     this process imports and reads."""
-    from staging.executors import process_context, resolve_runner
+    from pinpoint_etl.staging.executors import process_context, resolve_runner
 
     if resolve_runner(runner, list(sources)) == "processes":
         process_context(start=True)
@@ -79,8 +79,8 @@ def _source_params(sources, delimiter, encoding, fmt, maps, mapping_file, fold_u
                    runner="auto", workers=2, dask_address=None):
     from pydantic import ValidationError
 
-    from core.errors import ConfigError
-    from flows.params import SourceParams
+    from pinpoint_etl.core.errors import ConfigError
+    from pinpoint_etl.flows.params import SourceParams
 
     try:
         return SourceParams(sources=sources, delimiter=delimiter, encoding=encoding, format=fmt,
@@ -126,8 +126,8 @@ def validate_cmd(
 ):
     """Read, normalise and validate sources and write import-ready files to a local folder (no AWS, no Prefect)."""
     _start_workers_early(runner, sources)
-    from flows.import_run import run_validate
-    from flows.runtime import ConsoleRuntime
+    from pinpoint_etl.flows.import_run import run_validate
+    from pinpoint_etl.flows.runtime import ConsoleRuntime
 
     def go():
         src = _source_params(sources, delimiter, encoding, fmt, maps, mapping_file, fold_unknown, default_region,
@@ -184,10 +184,10 @@ def import_cmd(
     bundled local Pinpoint-compatible service and says so first.
     """
     _start_workers_early(runner, sources)
-    from flows.import_run import configure_target, run_import
-    from flows.params import ImportOptions, TargetParams
-    from flows.runtime import ConsoleRuntime
-    from pinpoint.clients import aws_target_configured
+    from pinpoint_etl.flows.import_run import configure_target, run_import
+    from pinpoint_etl.flows.params import ImportOptions, TargetParams
+    from pinpoint_etl.flows.runtime import ConsoleRuntime
+    from pinpoint_etl.pinpoint.clients import aws_target_configured
 
     runtime = ConsoleRuntime(quiet=quiet)
     service = None
@@ -206,7 +206,7 @@ def import_cmd(
                              keep_staged=keep_staged, force=force)
         label = None
         if local or (not application_id and not credentials_block and not aws_target_configured()):
-            from local.server import start_local_service
+            from pinpoint_etl.local.server import start_local_service
 
             service = start_local_service(port=0)
             os.environ.update(service.env())
@@ -234,7 +234,7 @@ def local_up(port: int = typer.Option(4566, "--port", help="Loopback port to lis
                                                      help="Import jobs the service runs at once.")):
     """Run the local Pinpoint-compatible service in the foreground on 127.0.0.1 and print the exports to use;
     Ctrl-C or SIGTERM stops it."""
-    from local.server import serve_forever
+    from pinpoint_etl.local.server import serve_forever
 
     _guard(serve_forever, port=port, max_concurrent_jobs=max_concurrent_jobs)
 
@@ -242,18 +242,18 @@ def local_up(port: int = typer.Option(4566, "--port", help="Loopback port to lis
 @app.command("serve")
 def serve_cmd(limit: int = typer.Option(4, "--limit", help="Flow runs at once.")):
     """Serve the import (and export) deployments from this process, as prefect.yaml defines them."""
-    from flows.deployments import serve_all
+    from pinpoint_etl.flows.deployments import serve_all
 
     _guard(serve_all, limit=limit)
 
 
-from flows.cli_export import register as _register_export  # noqa: E402
+from pinpoint_etl.flows.cli_export import register as _register_export  # noqa: E402
 
 _register_export(app)
 
 
 def main() -> None:
-    from sources.frames import defer_pandas
+    from pinpoint_etl.sources.frames import defer_pandas
 
     defer_pandas()  # before any thread starts: a driver whose chunks go to worker processes never loads pandas
     try:

@@ -15,16 +15,16 @@ from typing import Optional
 import typer
 from rich.console import Console
 
-from flows.runtime import ConsoleRuntime
+from pinpoint_etl.flows.runtime import ConsoleRuntime
 
 _CLI: dict[str, ModuleType] = {}
 out = Console(soft_wrap=True)
 
 
 def _cli() -> ModuleType:
-    """The module that defines the app we were registered on (``__main__`` under ``python -m flows.cli``)."""
+    """The module that defines the app we were registered on (``__main__`` under ``python -m pinpoint_etl.flows.cli``)."""
     if "module" not in _CLI:
-        import flows.cli as module
+        import pinpoint_etl.flows.cli as module
 
         _CLI["module"] = module
     return _CLI["module"]
@@ -34,7 +34,7 @@ def register(app: typer.Typer) -> None:
     """Add ``export`` and the ``jobs`` sub-app to ``app`` (idempotent)."""
     if any(c.name == "export" for c in app.registered_commands):
         return
-    for name in ("__main__", "flows.cli"):
+    for name in ("__main__", "pinpoint_etl.flows.cli"):
         module = sys.modules.get(name)
         if module is not None and getattr(module, "app", None) is app:
             _CLI["module"] = module
@@ -134,15 +134,15 @@ def export_cmd(
     cli = _cli()
 
     def go():
-        from core.errors import ConfigError
-        from pinpoint.clients import aws_target_configured
+        from pinpoint_etl.core.errors import ConfigError
+        from pinpoint_etl.pinpoint.clients import aws_target_configured
 
         if not application_id and not credentials_block and not aws_target_configured():
             raise ConfigError("No AWS target configured: set AWS credentials (or AWS_ENDPOINT_URL) and "
                               "PINPOINT_APPLICATION_ID, PINPOINT_ETL_BUCKET, PINPOINT_EXPORT_ROLE_ARN; for the "
                               "bundled local service run `pinpoint-etl local up` and use the variables it prints")
-        from flows.export_run import ExportOptions, configure_export_target, format_for, run_export
-        from flows.params import TargetParams
+        from pinpoint_etl.flows.export_run import ExportOptions, configure_export_target, format_for, run_export
+        from pinpoint_etl.flows.params import TargetParams
 
         tp = TargetParams(application_id=application_id, bucket=bucket, prefix=prefix, region=region,
                           credentials_block=credentials_block, expected_bucket_owner=expected_bucket_owner,
@@ -174,8 +174,8 @@ def configure_reader(application_id: str | None, *, region: str | None = None,
     """
     import os
 
-    from core.errors import ConfigError
-    from pinpoint.clients import check_application, make_clients
+    from pinpoint_etl.core.errors import ConfigError
+    from pinpoint_etl.pinpoint.clients import check_application, make_clients
 
     app = application_id or os.environ.get("PINPOINT_APPLICATION_ID")
     if not app:
@@ -186,7 +186,7 @@ def configure_reader(application_id: str | None, *, region: str | None = None,
 
 
 def _type_option(value: Optional[str]) -> list[str]:
-    from core.errors import ConfigError
+    from pinpoint_etl.core.errors import ConfigError
 
     if value is None:
         return ["import", "export"]
@@ -213,7 +213,7 @@ def jobs_list(
     cli = _cli()
 
     def go():
-        from pinpoint.jobs import list_jobs
+        from pinpoint_etl.pinpoint.jobs import list_jobs
 
         kinds = _type_option(job_type)
         app, clients = configure_reader(application_id, region=region, credentials_block=credentials_block)
@@ -254,8 +254,8 @@ def jobs_show(
     cli = _cli()
 
     def go():
-        from core.errors import ConfigError, TerminalError
-        from pinpoint.jobs import get_job
+        from pinpoint_etl.core.errors import ConfigError, TerminalError
+        from pinpoint_etl.pinpoint.jobs import get_job
 
         app, clients = configure_reader(application_id, region=region, credentials_block=credentials_block)
         for kind in _type_option(job_type):

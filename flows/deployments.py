@@ -13,7 +13,7 @@ PREFECT_YAML = Path(__file__).resolve().parent.parent / "prefect.yaml"
 def load_flow(entrypoint: str):
     """``flows/import_flow.py:import_endpoints`` → the flow object."""
     path, _, name = entrypoint.partition(":")
-    module = importlib.import_module(path.removesuffix(".py").replace("/", "."))
+    module = importlib.import_module("pinpoint_etl." + path.removesuffix(".py").replace("/", "."))
     return getattr(module, name)
 
 

@@ -10,11 +10,11 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 
-from core.errors import JobFailedError
-from core.masking import scrub
-from flows.export_run import ExportOptions, ExportReport, run_export
-from flows.params import TargetParams
-from flows.runtime import Runtime
+from pinpoint_etl.core.errors import JobFailedError
+from pinpoint_etl.core.masking import scrub
+from pinpoint_etl.flows.export_run import ExportOptions, ExportReport, run_export
+from pinpoint_etl.flows.params import TargetParams
+from pinpoint_etl.flows.runtime import Runtime
 
 SUMMARY_KEY = "pinpoint-etl-export-summary"
 ANOMALIES_KEY = "pinpoint-etl-export-anomalies"

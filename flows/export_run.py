@@ -34,16 +34,16 @@ import pyarrow as pa
 from pyarrow import feather
 from pydantic import BaseModel, Field
 
-from core.errors import ConfigError, JobTimeoutError, PipelineError, TerminalError, TransientError
-from flows.params import TargetParams
-from flows.runtime import Runtime
-from pinpoint import s3io
-from pinpoint.errors import AWS_EXCEPTIONS, translate
-from pinpoint.jobs import JobSnapshot, PollPolicy, create_export_job, poll_job, retry_transient
-from schemas import catalogue as cat
-from schemas.exported import EXPORT_ONLY_FIELDS, anomalies
-from staging.writers import csv_header, csv_rows, ndjson_rows
-from transforms.values import format_number, parse_number
+from pinpoint_etl.core.errors import ConfigError, JobTimeoutError, PipelineError, TerminalError, TransientError
+from pinpoint_etl.flows.params import TargetParams
+from pinpoint_etl.flows.runtime import Runtime
+from pinpoint_etl.pinpoint import s3io
+from pinpoint_etl.pinpoint.errors import AWS_EXCEPTIONS, translate
+from pinpoint_etl.pinpoint.jobs import JobSnapshot, PollPolicy, create_export_job, poll_job, retry_transient
+from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.schemas.exported import EXPORT_ONLY_FIELDS, anomalies
+from pinpoint_etl.staging.writers import csv_header, csv_rows, ndjson_rows
+from pinpoint_etl.transforms.values import format_number, parse_number
 
 ExportFormat = Literal["csv", "ndjson", "parquet"]
 EXTENSIONS: dict[str, str] = {"csv": ".csv", "ndjson": ".ndjson", "parquet": ".parquet"}
@@ -155,7 +155,7 @@ def configure_export_target(t: TargetParams, opts: ExportOptions, *, label: str 
     The import run's :func:`~flows.import_run.configure_target` does the checking; only the role
     differs (the export role needs write access to the bucket).
     """
-    from flows.import_run import configure_target
+    from pinpoint_etl.flows.import_run import configure_target
 
     if opts.segment_version is not None and not opts.segment_id:
         raise ConfigError("segment_version needs a segment_id (--segment-id)")

@@ -10,12 +10,12 @@ from prefect.cache_policies import NO_CACHE
 from prefect.client.orchestration import get_client
 from prefect.concurrency.sync import concurrency
 
-from core.errors import JobFailedError
-from core.masking import scrub
-from flows.import_run import run_import
-from flows.params import ImportOptions, SourceParams, TargetParams
-from flows.runtime import Runtime
-from report.artifacts import PROGRESS_KEY, publish_artifacts
+from pinpoint_etl.core.errors import JobFailedError
+from pinpoint_etl.core.masking import scrub
+from pinpoint_etl.flows.import_run import run_import
+from pinpoint_etl.flows.params import ImportOptions, SourceParams, TargetParams
+from pinpoint_etl.flows.runtime import Runtime
+from pinpoint_etl.report.artifacts import PROGRESS_KEY, publish_artifacts
 
 JOB_LIMIT_NAME = "pinpoint-import-jobs"
 
@@ -23,7 +23,7 @@ JOB_LIMIT_NAME = "pinpoint-import-jobs"
 @task(name="stage-chunk", task_run_name="stage-chunk-{task.index}")
 def stage_chunk_task(task):
     """Map, normalise and validate one spilled chunk (paths in, a small manifest out)."""
-    from staging.chunks import stage_chunk
+    from pinpoint_etl.staging.chunks import stage_chunk
 
     return stage_chunk(task)
 
@@ -31,7 +31,7 @@ def stage_chunk_task(task):
 @task(name="stage-chunk", task_run_name="stage-chunk-{task.index}", cache_policy=NO_CACHE)
 def stage_chunk_process_task(task, pool):
     """``stage_chunk`` in one of the run's worker processes (``pool``); this task waits for it."""
-    from staging.tasks import run_chunk
+    from pinpoint_etl.staging.tasks import run_chunk
 
     return pool.submit(run_chunk, task).result()
 
@@ -47,7 +47,7 @@ class TaskRunnerExecutor:
         if runner == "processes":
             from prefect.task_runners import ThreadPoolTaskRunner
 
-            from staging.executors import ProcessExecutor
+            from pinpoint_etl.staging.executors import ProcessExecutor
 
             self._processes = ProcessExecutor(workers)
             self._runner = ThreadPoolTaskRunner(max_workers=workers)

@@ -12,22 +12,22 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from core.errors import ConfigError, JobTimeoutError, PipelineError
-from flows.params import ImportOptions, SourceParams, TargetParams
-from flows.runtime import Runtime
-from pinpoint import s3io
-from pinpoint.jobs import JobSnapshot, PollPolicy, create_import_job, find_import_job, poll_job, retry_transient
-from report.summary import PartOutcome, RunReport, import_report, now, validate_report
-from sources.locate import expand_sources
-from sources.options import ReadOptions
-from staging import ledger
-from staging.executors import resolve_runner
-from staging.prepare import Prepared, StagedPart, StageOptions, from_manifest, prepare
-from staging.run_id import derive_run_id
-from transforms.columns import load_mapping_file
+from pinpoint_etl.core.errors import ConfigError, JobTimeoutError, PipelineError
+from pinpoint_etl.flows.params import ImportOptions, SourceParams, TargetParams
+from pinpoint_etl.flows.runtime import Runtime
+from pinpoint_etl.pinpoint import s3io
+from pinpoint_etl.pinpoint.jobs import JobSnapshot, PollPolicy, create_import_job, find_import_job, poll_job, retry_transient
+from pinpoint_etl.report.summary import PartOutcome, RunReport, import_report, now, validate_report
+from pinpoint_etl.sources.locate import expand_sources
+from pinpoint_etl.sources.options import ReadOptions
+from pinpoint_etl.staging import ledger
+from pinpoint_etl.staging.executors import resolve_runner
+from pinpoint_etl.staging.prepare import Prepared, StagedPart, StageOptions, from_manifest, prepare
+from pinpoint_etl.staging.run_id import derive_run_id
+from pinpoint_etl.transforms.columns import load_mapping_file
 
 if TYPE_CHECKING:
-    from pinpoint.clients import AwsClients
+    from pinpoint_etl.pinpoint.clients import AwsClients
 
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
 
@@ -72,7 +72,7 @@ def configure_target(t: TargetParams, *, label: str | None = None) -> Target:
         raise ConfigError(f"role ARN {role!r} is not an IAM role ARN (arn:aws:iam::ACCOUNT:role/NAME)")
     if t.sse == "aws:kms" and not t.kms_key_id:
         raise ConfigError("sse aws:kms needs a KMS key id (--kms-key-id)")
-    from pinpoint.clients import check_application, make_clients  # boto3: not needed to validate locally
+    from pinpoint_etl.pinpoint.clients import check_application, make_clients  # boto3: not needed to validate locally
 
     clients = make_clients(region=t.region, credentials_block=t.credentials_block)
     s3io.check_bucket(clients.s3, bucket, t.expected_bucket_owner)

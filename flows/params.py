@@ -6,8 +6,8 @@ from typing import Literal
 
 from pydantic import BaseModel, Field
 
-from schemas.catalogue import MAX_JOB_BYTES
-from sources.options import DEFAULT_CHUNK_ROWS
+from pinpoint_etl.schemas.catalogue import MAX_JOB_BYTES
+from pinpoint_etl.sources.options import DEFAULT_CHUNK_ROWS
 
 
 class SourceParams(BaseModel):

@@ -10,12 +10,12 @@ import logging
 from concurrent.futures import ThreadPoolExecutor
 from typing import TYPE_CHECKING, Callable
 
-from core.masking import scrub
+from pinpoint_etl.core.masking import scrub
 
 if TYPE_CHECKING:
-    from pinpoint.jobs import JobSnapshot
-    from report.summary import PartOutcome, RunReport
-    from staging.prepare import StagedPart
+    from pinpoint_etl.pinpoint.jobs import JobSnapshot
+    from pinpoint_etl.report.summary import PartOutcome, RunReport
+    from pinpoint_etl.staging.prepare import StagedPart
 
 log = logging.getLogger("pinpoint_etl")
 
@@ -90,7 +90,7 @@ class ConsoleRuntime(Runtime):
                                      f"{snap.total_failures:,} failed")
 
     def publish(self, report) -> None:
-        from report.console import summary_table
+        from pinpoint_etl.report.console import summary_table
 
         if self._started:
             self._progress.stop()

@@ -62,6 +62,6 @@ Errors
   over 7 MB → 413 PayloadTooLargeException. Operations not implemented → 501 ``NotImplemented``.
 """
 
-from local.responses import install as _install
+from pinpoint_etl.local.responses import install as _install
 
 _install()

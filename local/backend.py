@@ -18,8 +18,8 @@ from typing import Any
 
 from moto.pinpoint.models import pinpoint_backends
 
-from local.errors import NotFound
-from local.row_rules import (
+from pinpoint_etl.local.errors import NotFound
+from pinpoint_etl.local.row_rules import (
     AUTO_INACTIVATE_CHANNELS,
     RowError,
     check_record,
@@ -27,7 +27,7 @@ from local.row_rules import (
     custom_attribute_names,
     merge_record,
 )
-from schemas.catalogue import MAX_CUSTOM_ATTRIBUTES, MAX_ENDPOINTS_PER_USER
+from pinpoint_etl.schemas.catalogue import MAX_CUSTOM_ATTRIBUTES, MAX_ENDPOINTS_PER_USER
 
 _ATTACH_LOCK = threading.Lock()
 _SEQ = itertools.count(1)

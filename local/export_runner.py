@@ -16,10 +16,10 @@ import gzip
 import json
 from typing import Any
 
-from local import roles, s3_store
-from local.backend import AppData, PinpointState
-from local.faults import FAULTS
-from local.jobs import Cancelled, Job, JobFailed
+from pinpoint_etl.local import roles, s3_store
+from pinpoint_etl.local.backend import AppData, PinpointState
+from pinpoint_etl.local.faults import FAULTS
+from pinpoint_etl.local.jobs import Cancelled, Job, JobFailed
 
 RECORDS_PER_FILE = 1000
 

@@ -32,12 +32,12 @@ import posixpath
 from collections.abc import Callable, Iterator
 from typing import Any
 
-from local import roles, s3_store
-from local.backend import AppData, PinpointState, new_id, now_iso
-from local.faults import FAULTS
-from local.jobs import Cancelled, Job, JobFailed
-from local.row_rules import RowError, check_record, csv_row_to_record, header_problem
-from schemas.catalogue import MAX_JOB_BYTES
+from pinpoint_etl.local import roles, s3_store
+from pinpoint_etl.local.backend import AppData, PinpointState, new_id, now_iso
+from pinpoint_etl.local.faults import FAULTS
+from pinpoint_etl.local.jobs import Cancelled, Job, JobFailed
+from pinpoint_etl.local.row_rules import RowError, check_record, csv_row_to_record, header_problem
+from pinpoint_etl.schemas.catalogue import MAX_JOB_BYTES
 
 FORMAT_EXTENSIONS = {"CSV": (".csv",), "JSON": (".json", ".ndjson", ".jsonl")}
 COMPRESSED_SUFFIXES = (".gz", ".gzip", ".bz2", ".zst", ".zip", ".xz", ".7z", ".tgz")

@@ -17,8 +17,8 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
-from local.backend import new_id, next_seq, now_iso
-from local.faults import FAULTS
+from pinpoint_etl.local.backend import new_id, next_seq, now_iso
+from pinpoint_etl.local.faults import FAULTS
 
 MAX_FAILURES = 100
 RUNNING = ("INITIALIZING", "PROCESSING", "COMPLETING", "FAILING")

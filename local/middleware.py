@@ -26,9 +26,9 @@ import time
 from typing import Any
 from urllib.parse import parse_qs
 
-from local.errors import new_request_id
-from local.faults import FAULTS, FaultError
-from local.jobs import SCHEDULER
+from pinpoint_etl.local.errors import new_request_id
+from pinpoint_etl.local.faults import FAULTS, FaultError
+from pinpoint_etl.local.jobs import SCHEDULER
 
 ADMIN_PREFIX = "/_local/"
 S3_ERRORS = {

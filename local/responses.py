@@ -18,8 +18,8 @@ from typing import Any
 from moto.pinpoint import urls as moto_pinpoint_urls
 from moto.pinpoint.responses import PinpointResponse
 
-from local.backend import AppData, BatchUndo, Segment, new_id, next_seq, now_iso, state_for
-from local.errors import (
+from pinpoint_etl.local.backend import AppData, BatchUndo, Segment, new_id, next_seq, now_iso, state_for
+from pinpoint_etl.local.errors import (
     BadRequest,
     InternalServerError,
     MethodNotAllowed,
@@ -30,13 +30,13 @@ from local.errors import (
     error_from_type,
     new_request_id,
 )
-from local.events import MAX_EVENTS_PAYLOAD, MAX_EVENTS_PER_REQUEST, event_problem
-from local.export_runner import ExportRunner
-from local.faults import FAULTS
-from local.import_runner import ImportRunner
-from local.jobs import SCHEDULER, Job
-from local.row_rules import RowError
-from local.s3_store import parse_s3_url
+from pinpoint_etl.local.events import MAX_EVENTS_PAYLOAD, MAX_EVENTS_PER_REQUEST, event_problem
+from pinpoint_etl.local.export_runner import ExportRunner
+from pinpoint_etl.local.faults import FAULTS
+from pinpoint_etl.local.import_runner import ImportRunner
+from pinpoint_etl.local.jobs import SCHEDULER, Job
+from pinpoint_etl.local.row_rules import RowError
+from pinpoint_etl.local.s3_store import parse_s3_url
 
 log = logging.getLogger(__name__)
 

@@ -20,7 +20,7 @@ import json
 import math
 from typing import Any
 
-from schemas.catalogue import (
+from pinpoint_etl.schemas.catalogue import (
     CHANNEL_TYPES,
     MAX_ATTRIBUTE_NAME,
     MAX_ATTRIBUTE_VALUE,

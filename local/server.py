@@ -20,10 +20,10 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Any
 
-import local  # noqa: F401  (installs the Pinpoint extensions into moto)
-from local.faults import FAULTS
-from local.jobs import SCHEDULER, JobConfig
-from local.middleware import LocalMiddleware
+import pinpoint_etl.local  # noqa: F401  (installs the Pinpoint extensions into moto)
+from pinpoint_etl.local.faults import FAULTS
+from pinpoint_etl.local.jobs import SCHEDULER, JobConfig
+from pinpoint_etl.local.middleware import LocalMiddleware
 
 REGION = "us-east-1"
 ACCOUNT_ID = "123456789012"

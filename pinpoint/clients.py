@@ -14,7 +14,7 @@ from dataclasses import dataclass, field
 import boto3
 from botocore.config import Config
 
-from core.errors import ConfigError
+from pinpoint_etl.core.errors import ConfigError
 
 ENDPOINT_VARS = ("AWS_ENDPOINT_URL", "AWS_ENDPOINT_URL_PINPOINT", "AWS_ENDPOINT_URL_S3")
 
@@ -93,8 +93,8 @@ def aws_target_configured() -> bool:
 
 def check_application(pinpoint, application_id: str) -> None:
     """GetApp: a ConfigError (or TransientError) before any work if the application is not reachable."""
-    from core.errors import TransientError
-    from pinpoint.errors import AWS_EXCEPTIONS, translate
+    from pinpoint_etl.core.errors import TransientError
+    from pinpoint_etl.pinpoint.errors import AWS_EXCEPTIONS, translate
 
     try:
         pinpoint.get_app(ApplicationId=application_id)

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from botocore.exceptions import BotoCoreError, ClientError, ConnectionError as BotoConnectionError
 
-from core.errors import PipelineError, TerminalError, TransientError
-from core.masking import scrub
+from pinpoint_etl.core.errors import PipelineError, TerminalError, TransientError
+from pinpoint_etl.core.masking import scrub
 
 _TRANSIENT_CODES = frozenset({
     "TooManyRequestsException", "ThrottlingException", "Throttling", "SlowDown", "RequestTimeout",

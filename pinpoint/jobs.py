@@ -11,10 +11,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Literal
 
-from core.errors import JobTimeoutError, TransientError
-from core.masking import scrub
-from pinpoint.errors import AWS_EXCEPTIONS, translate
-from pinpoint.states import JobState, is_final, job_state
+from pinpoint_etl.core.errors import JobTimeoutError, TransientError
+from pinpoint_etl.core.masking import scrub
+from pinpoint_etl.pinpoint.errors import AWS_EXCEPTIONS, translate
+from pinpoint_etl.pinpoint.states import JobState, is_final, job_state
 
 JobKind = Literal["import", "export"]
 

@@ -17,8 +17,8 @@ from typing import BinaryIO, Iterator
 
 from botocore.exceptions import ClientError
 
-from core.errors import ConfigError, TerminalError
-from pinpoint.errors import AWS_EXCEPTIONS, translate
+from pinpoint_etl.core.errors import ConfigError, TerminalError
+from pinpoint_etl.pinpoint.errors import AWS_EXCEPTIONS, translate
 
 PART_SIZE = 16 * 1024 * 1024
 

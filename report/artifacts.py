@@ -7,7 +7,7 @@ failure strings are scrubbed when read.
 
 from __future__ import annotations
 
-from report.summary import RunReport
+from pinpoint_etl.report.summary import RunReport
 
 SUMMARY_KEY = "pinpoint-etl-run-summary"
 REJECTS_KEY = "pinpoint-etl-rejects-by-reason"

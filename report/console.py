@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from rich.table import Table
 
-from report.summary import RunReport
+from pinpoint_etl.report.summary import RunReport
 
 _STYLE = {"succeeded": "green", "partial": "yellow", "failed": "red"}
 

@@ -12,8 +12,8 @@ from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
 from typing import Literal
 
-from pinpoint.jobs import JobSnapshot
-from staging.prepare import Prepared, StagedPart
+from pinpoint_etl.pinpoint.jobs import JobSnapshot
+from pinpoint_etl.staging.prepare import Prepared, StagedPart
 
 RunStatus = Literal["succeeded", "partial", "failed"]
 

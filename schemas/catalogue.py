@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from typing import Final
 
-from core.errors import ColumnError
+from pinpoint_etl.core.errors import ColumnError
 
 SOURCE_COL: Final = "_source"
 ROW_COL: Final = "_row"

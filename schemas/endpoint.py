@@ -27,10 +27,10 @@ from pandera import dtypes
 from pandera.engines import pandas_engine
 from pandera.typing import Series
 
-from schemas import catalogue as cat
-from schemas.catalogue import check_columns  # noqa: F401 - the column-level rules, beside the row-level ones
-from transforms import validity as v
-from transforms._strings import string_buffers, to_arrow
+from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.schemas.catalogue import check_columns  # noqa: F401 - the column-level rules, beside the row-level ones
+from pinpoint_etl.transforms import validity as v
+from pinpoint_etl.transforms._strings import string_buffers, to_arrow
 
 _ATTR_RE = r"^(Attributes|User\.UserAttributes)\..+$"
 _METRIC_RE = r"^Metrics\..+$"

@@ -20,10 +20,10 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from schemas import catalogue as cat
-from schemas.endpoint import ImportEndpoint, _col
-from transforms import validity as v
-from transforms._strings import set_predicate, unique_predicate
+from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.schemas.endpoint import ImportEndpoint, _col
+from pinpoint_etl.transforms import validity as v
+from pinpoint_etl.transforms._strings import set_predicate, unique_predicate
 
 # Fields of EndpointResponse that an import file cannot carry (reference §4; UG-import).
 EXPORT_ONLY_FIELDS: Final = ("ApplicationId", "CohortId", "CreationDate", "EffectiveDate", "EndpointStatus")

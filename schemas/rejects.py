@@ -9,8 +9,8 @@ from pandera.api.pandas.components import Column
 from pandera.backends.pandas.components import ColumnBackend
 from pandera.errors import FailureCaseMetadata
 
-from schemas import catalogue as cat
-from schemas.endpoint import ImportEndpoint
+from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.schemas.endpoint import ImportEndpoint
 
 
 class _ColumnBackend(ColumnBackend):

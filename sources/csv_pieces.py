@@ -24,18 +24,18 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from core.errors import SourceError
-from core.memory import release_arrow_memory
-from sources.csv_reader import (
+from pinpoint_etl.core.errors import SourceError
+from pinpoint_etl.core.memory import release_arrow_memory
+from pinpoint_etl.sources.csv_reader import (
     BLOCK_SIZE,
     arrow_options,
     explain_failure,
     read_csv_header_at,
     read_csv_tables_from,
 )
-from sources.frames import tag
-from sources.options import ReadOptions
-from sources.streams import display_name, split_compression, translate
+from pinpoint_etl.sources.frames import tag
+from pinpoint_etl.sources.options import ReadOptions
+from pinpoint_etl.sources.streams import display_name, split_compression, translate
 
 # bytes scanned at a time: a block and its masks stay in the CPU cache (8 MiB scanned 1M rows in
 # 0.71 s, 256 KiB in 0.30-0.43 s) and below glibc's mmap threshold, where 8 MiB left ~60 MB of heap

@@ -28,12 +28,12 @@ from collections.abc import Iterator
 import pyarrow as pa
 import pyarrow.csv as pacsv
 
-from core.errors import SourceError
-from core.masking import scrub
-from schemas.catalogue import META_COLS, slot_name
-from sources.frames import tag
-from sources.options import ReadOptions
-from sources.streams import (
+from pinpoint_etl.core.errors import SourceError
+from pinpoint_etl.core.masking import scrub
+from pinpoint_etl.schemas.catalogue import META_COLS, slot_name
+from pinpoint_etl.sources.frames import tag
+from pinpoint_etl.sources.options import ReadOptions
+from pinpoint_etl.sources.streams import (
     ESCAPE_ERRORS,
     SourceStream,
     bad_byte,

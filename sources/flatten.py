@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 
-from schemas.catalogue import slot_name
+from pinpoint_etl.schemas.catalogue import slot_name
 
 _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=True).encode
 

@@ -24,12 +24,12 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from core.errors import SourceError
-from schemas.catalogue import META_COLS
-from sources.flatten import ColumnBuilder
-from sources.frames import tag
-from sources.options import ReadOptions
-from sources.streams import (
+from pinpoint_etl.core.errors import SourceError
+from pinpoint_etl.schemas.catalogue import META_COLS
+from pinpoint_etl.sources.flatten import ColumnBuilder
+from pinpoint_etl.sources.frames import tag
+from pinpoint_etl.sources.options import ReadOptions
+from pinpoint_etl.sources.streams import (
     ESCAPE_ERRORS,
     SourceStream,
     bad_byte,

@@ -7,8 +7,8 @@ import os
 import re
 from collections.abc import Iterator
 
-from core.errors import ConfigError, SourceError
-from sources.streams import client_error, display_name, translate
+from pinpoint_etl.core.errors import ConfigError, SourceError
+from pinpoint_etl.sources.streams import client_error, display_name, translate
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
 PAGE_SIZE = 1000  # keys per ListObjectsV2 call (the S3 maximum)

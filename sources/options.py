@@ -6,7 +6,7 @@ import codecs
 from dataclasses import dataclass
 from typing import Literal
 
-from core.errors import ConfigError
+from pinpoint_etl.core.errors import ConfigError
 
 Format = Literal["auto", "csv", "json", "ndjson"]
 FORMATS: tuple[str, ...] = ("auto", "csv", "json", "ndjson")

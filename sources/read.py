@@ -18,14 +18,14 @@ from dataclasses import replace
 
 import pyarrow as pa
 
-from core.errors import PipelineError, SourceError
-from schemas.catalogue import META_COLS
-from sources.csv_pieces import CsvPiece, can_split, split_csv
-from sources.csv_reader import read_csv_header, read_csv_tables
-from sources.frames import to_frame
-from sources.json_reader import read_json_tables
-from sources.options import ReadOptions
-from sources.streams import display_name, split_compression, translate
+from pinpoint_etl.core.errors import PipelineError, SourceError
+from pinpoint_etl.schemas.catalogue import META_COLS
+from pinpoint_etl.sources.csv_pieces import CsvPiece, can_split, split_csv
+from pinpoint_etl.sources.csv_reader import read_csv_header, read_csv_tables
+from pinpoint_etl.sources.frames import to_frame
+from pinpoint_etl.sources.json_reader import read_json_tables
+from pinpoint_etl.sources.options import ReadOptions
+from pinpoint_etl.sources.streams import display_name, split_compression, translate
 
 _BY_EXTENSION = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".json": "json", ".ndjson": "ndjson",
                  ".jsonl": "ndjson"}

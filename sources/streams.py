@@ -22,8 +22,8 @@ from urllib.parse import urlsplit, urlunsplit
 import botocore.exceptions as bce
 import numpy as np
 
-from core.errors import PipelineError, SourceError, TransientError
-from core.masking import scrub
+from pinpoint_etl.core.errors import PipelineError, SourceError, TransientError
+from pinpoint_etl.core.masking import scrub
 
 COMPRESSIONS: tuple[str, ...] = (".gz", ".bz2", ".zst")
 

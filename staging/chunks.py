@@ -22,15 +22,15 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.feather as feather
 
-from core.errors import ColumnError
-from core.memory import release_memory
-from schemas import catalogue as cat
-from sources.csv_pieces import read_piece
-from sources.frames import to_frame
-from staging.tasks import ChunkResult, ChunkTask, reject_records
-from staging.writers import encode_rows, line_bounds, ordered_columns, write_line_runs
-from transforms.columns import apply_columns, plan_columns
-from transforms.dedupe import id_hashes
+from pinpoint_etl.core.errors import ColumnError
+from pinpoint_etl.core.memory import release_memory
+from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.sources.csv_pieces import read_piece
+from pinpoint_etl.sources.frames import to_frame
+from pinpoint_etl.staging.tasks import ChunkResult, ChunkTask, reject_records
+from pinpoint_etl.staging.writers import encode_rows, line_bounds, ordered_columns, write_line_runs
+from pinpoint_etl.transforms.columns import apply_columns, plan_columns
+from pinpoint_etl.transforms.dedupe import id_hashes
 
 
 _WARM_ROWS = {
@@ -49,8 +49,8 @@ _LINES_SLICE = 16384  # rows encoded to CSV lines at a time
 
 def _work_modules():
     """``normalise`` and ``validate_chunk``: imported on first use, in the process that works chunks."""
-    from schemas.rejects import validate_chunk
-    from transforms.normalise import normalise
+    from pinpoint_etl.schemas.rejects import validate_chunk
+    from pinpoint_etl.transforms.normalise import normalise
 
     return normalise, validate_chunk
 

@@ -19,7 +19,7 @@ from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from typing import Literal
 
-from core.errors import ConfigError, TerminalError
+from pinpoint_etl.core.errors import ConfigError, TerminalError
 
 Runner = Literal["auto", "processes", "threads", "dask"]
 #: ``auto`` picks processes from this many bytes of input on (compressed files count 5×): below it
@@ -70,7 +70,7 @@ def process_context(start: bool = False):
     server now, so it warms up while the caller goes on importing and reading."""
     if sys.platform.startswith("linux"):
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["staging.warm"])
+        ctx.set_forkserver_preload(["pinpoint_etl.staging.warm"])
         if start:
             from multiprocessing import forkserver
 

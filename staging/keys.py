@@ -21,8 +21,8 @@ from pathlib import Path
 
 import numpy as np
 
-from schemas import catalogue as cat
-from transforms.dedupe import MISSING, superseded_by
+from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.transforms.dedupe import MISSING, superseded_by
 
 PARTITIONS = 64
 _SHIFT = np.uint64(64 - 6)  # top 6 bits → 64 partitions

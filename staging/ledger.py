@@ -19,11 +19,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from pinpoint import s3io
-from schemas.ledger import COLUMNS, SCHEMA  # noqa: F401 - re-exported for readers of the ledger
+from pinpoint_etl.pinpoint import s3io
+from pinpoint_etl.schemas.ledger import COLUMNS, SCHEMA  # noqa: F401 - re-exported for readers of the ledger
 
 if TYPE_CHECKING:
-    from report.summary import PartOutcome
+    from pinpoint_etl.report.summary import PartOutcome
 
 STAGING_NAME, FINAL_NAME = "ledger-staging.csv", "ledger.csv"
 _QUEUED = 4  # tables waiting for the writer thread at most

@@ -32,21 +32,21 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.feather as feather
 
-from core.errors import ColumnError, ConfigError
-from core.memory import release_arrow_memory
-from pinpoint import s3io
-from schemas import catalogue as cat
-from schemas.catalogue import check_columns
-from sources.csv_pieces import CsvPiece
-from sources.frames import tag
-from sources.locate import expand_sources
-from sources.options import ReadOptions
-from sources.read import read_header, read_tables, resolve
-from staging.executors import Runner, make_executor, resolve_runner
-from staging.keys import KeyStore
-from staging.ledger import STAGING_NAME, LedgerWriter
-from staging.tasks import ChunkResult, ChunkTask, reject_records, run_chunk
-from staging.writers import (
+from pinpoint_etl.core.errors import ColumnError, ConfigError
+from pinpoint_etl.core.memory import release_arrow_memory
+from pinpoint_etl.pinpoint import s3io
+from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.schemas.catalogue import check_columns
+from pinpoint_etl.sources.csv_pieces import CsvPiece
+from pinpoint_etl.sources.frames import tag
+from pinpoint_etl.sources.locate import expand_sources
+from pinpoint_etl.sources.options import ReadOptions
+from pinpoint_etl.sources.read import read_header, read_tables, resolve
+from pinpoint_etl.staging.executors import Runner, make_executor, resolve_runner
+from pinpoint_etl.staging.keys import KeyStore
+from pinpoint_etl.staging.ledger import STAGING_NAME, LedgerWriter
+from pinpoint_etl.staging.tasks import ChunkResult, ChunkTask, reject_records, run_chunk
+from pinpoint_etl.staging.writers import (
     EXTENSIONS,
     StagedFormat,
     encode_header,
@@ -55,7 +55,7 @@ from staging.writers import (
     ordered_columns,
     write_line_runs,
 )
-from transforms.columns import plan_columns
+from pinpoint_etl.transforms.columns import plan_columns
 
 @dataclass
 class StageOptions:

@@ -7,7 +7,7 @@ import json
 import os
 import urllib.request
 
-from pinpoint import s3io
+from pinpoint_etl.pinpoint import s3io
 
 
 def _fingerprint(uri: str, s3=None) -> str:

@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 
 import pyarrow as pa
 
-from schemas import catalogue as cat
-from schemas.ledger import SCHEMA as LEDGER_SCHEMA
-from sources.csv_pieces import CsvPiece
-from staging.writers import StagedFormat
+from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.schemas.ledger import SCHEMA as LEDGER_SCHEMA
+from pinpoint_etl.sources.csv_pieces import CsvPiece
+from pinpoint_etl.staging.writers import StagedFormat
 
 
 @dataclass(frozen=True)
@@ -56,7 +56,7 @@ class ChunkResult:
 
 def run_chunk(task: ChunkTask) -> ChunkResult:
     """``staging.chunks.stage_chunk``, imported where it runs: what the driver hands to an executor."""
-    from staging.chunks import stage_chunk
+    from pinpoint_etl.staging.chunks import stage_chunk
 
     return stage_chunk(task)
 

@@ -18,7 +18,7 @@ _hidden = [name for name in _UNUSED if name not in sys.modules]
 for name in _hidden:
     sys.modules[name] = None  # type: ignore[assignment] - makes ``import name`` raise ImportError
 try:
-    from staging.chunks import warm
+    from pinpoint_etl.staging.chunks import warm
 
     warm()
 finally:

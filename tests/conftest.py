@@ -24,7 +24,7 @@ import boto3  # noqa: E402
 import pytest  # noqa: E402
 from botocore.config import Config  # noqa: E402
 
-from local.server import LocalService, start_local_service  # noqa: E402
+from pinpoint_etl.local.server import LocalService, start_local_service  # noqa: E402
 
 
 @pytest.fixture(scope="session")

@@ -13,8 +13,8 @@ The normalisers and predicates (phonenumbers, email-validator, pycountry, tzdata
 use: the driver process only maps columns and hashes Ids, and starts reading sooner without them.
 """
 
-from transforms.columns import apply_columns, load_mapping_file, parse_map_options, plan_columns
-from transforms.dedupe import IdLedger, drop_superseded, id_hashes, superseded_by, superseded_mask
+from pinpoint_etl.transforms.columns import apply_columns, load_mapping_file, parse_map_options, plan_columns
+from pinpoint_etl.transforms.dedupe import IdLedger, drop_superseded, id_hashes, superseded_by, superseded_mask
 
 _VALIDITY = (
     "is_channel_type", "is_country_alpha2", "is_e164_phone", "is_email", "is_latitude", "is_locale",
@@ -25,11 +25,11 @@ _VALIDITY = (
 def __getattr__(name: str):
     """``RULES``, ``NormaliseResult`` and the validity predicates, imported when first asked for."""
     if name in ("RULES", "NormaliseResult"):
-        from transforms import normalise
+        from pinpoint_etl.transforms import normalise
 
         return getattr(normalise, name)
     if name in _VALIDITY:
-        from transforms import validity
+        from pinpoint_etl.transforms import validity
 
         return getattr(validity, name)
     raise AttributeError(f"module 'transforms' has no attribute {name!r}")

@@ -9,11 +9,11 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from schemas.catalogue import CHANNEL_TYPES, PHONE_CHANNELS
-from transforms._strings import from_arrow, replace_where, to_arrow
-from transforms.email_address import canonical_email, is_email, normalise_email
-from transforms.phone import e164_valid, is_e164_phone, normalise_phone, parse_e164
-from transforms.text import trim
+from pinpoint_etl.schemas.catalogue import CHANNEL_TYPES, PHONE_CHANNELS
+from pinpoint_etl.transforms._strings import from_arrow, replace_where, to_arrow
+from pinpoint_etl.transforms.email_address import canonical_email, is_email, normalise_email
+from pinpoint_etl.transforms.phone import e164_valid, is_e164_phone, normalise_phone, parse_e164
+from pinpoint_etl.transforms.text import trim
 
 __all__ = [
     "canonical_email",

@@ -17,9 +17,9 @@ from collections.abc import Iterable, Mapping
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from core.masking import scrub
-from core.errors import ColumnError, ConfigError
-from schemas.catalogue import META_COLS, base_name, canonical_name, is_multi_value, slot_name
+from pinpoint_etl.core.masking import scrub
+from pinpoint_etl.core.errors import ColumnError, ConfigError
+from pinpoint_etl.schemas.catalogue import META_COLS, base_name, canonical_name, is_multi_value, slot_name
 
 if TYPE_CHECKING:  # the driver (mapping, encoding Arrow) runs without pandas
     import pandas as pd

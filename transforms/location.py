@@ -19,7 +19,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pycountry
 
-from transforms._strings import (
+from pinpoint_etl.transforms._strings import (
     bool_series,
     count_changed,
     from_arrow,
@@ -30,8 +30,8 @@ from transforms._strings import (
     to_arrow,
     to_numpy_bool,
 )
-from transforms.text import collapse_whitespace
-from transforms.values import parse_number, parse_numbers
+from pinpoint_etl.transforms.text import collapse_whitespace
+from pinpoint_etl.transforms.values import parse_number, parse_numbers
 
 #: common names and abbreviations pycountry does not carry → alpha-2
 COUNTRY_ALIASES: dict[str, str] = {

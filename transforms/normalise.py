@@ -14,22 +14,22 @@ from dataclasses import dataclass, field
 
 import pandas as pd
 
-from core.errors import ConfigError
-from core.memory import release_arrow_memory
-from schemas.catalogue import META_COLS, METRIC_PREFIX, base_name
-from transforms.address import normalise_address
-from transforms.channel import normalise_channel_type
-from transforms.demographic import normalise_locale, normalise_make, normalise_platform, normalise_timezone
-from transforms.location import (
+from pinpoint_etl.core.errors import ConfigError
+from pinpoint_etl.core.memory import release_arrow_memory
+from pinpoint_etl.schemas.catalogue import META_COLS, METRIC_PREFIX, base_name
+from pinpoint_etl.transforms.address import normalise_address
+from pinpoint_etl.transforms.channel import normalise_channel_type
+from pinpoint_etl.transforms.demographic import normalise_locale, normalise_make, normalise_platform, normalise_timezone
+from pinpoint_etl.transforms.location import (
     country_code,
     normalise_country,
     normalise_latitude,
     normalise_location_text,
     normalise_longitude,
 )
-from transforms.phone import PHONE_REGIONS
-from transforms.text import replace_control_chars, trim
-from transforms.values import normalise_metric, normalise_opt_out
+from pinpoint_etl.transforms.phone import PHONE_REGIONS
+from pinpoint_etl.transforms.text import replace_control_chars, trim
+from pinpoint_etl.transforms.values import normalise_metric, normalise_opt_out
 
 #: rule names: the keys of ``NormaliseResult.changes`` (always all present; run order: see module doc)
 RULES: tuple[str, ...] = (

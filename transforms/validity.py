@@ -11,14 +11,14 @@ import json
 import numpy as np
 import pyarrow.compute as pc
 
-from transforms._strings import bool_series, to_arrow, to_numpy_bool, unique_predicate
-from transforms.channel import is_channel_type
-from transforms.demographic import is_locale, is_timezone
-from transforms.email_address import is_email
-from transforms.location import is_country_alpha2, is_latitude, is_longitude
-from transforms.phone import is_e164_phone
-from transforms.text import is_free_of_control_chars
-from transforms.values import is_number, is_opt_out
+from pinpoint_etl.transforms._strings import bool_series, to_arrow, to_numpy_bool, unique_predicate
+from pinpoint_etl.transforms.channel import is_channel_type
+from pinpoint_etl.transforms.demographic import is_locale, is_timezone
+from pinpoint_etl.transforms.email_address import is_email
+from pinpoint_etl.transforms.location import is_country_alpha2, is_latitude, is_longitude
+from pinpoint_etl.transforms.phone import is_e164_phone
+from pinpoint_etl.transforms.text import is_free_of_control_chars
+from pinpoint_etl.transforms.values import is_number, is_opt_out
 
 __all__ = [
     "is_channel_type",

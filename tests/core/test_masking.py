@@ -1,4 +1,4 @@
-from core.masking import mask_address, mask_email, mask_phone, scrub
+from pinpoint_etl.core.masking import mask_address, mask_email, mask_phone, scrub
 
 
 def test_mask_email_keeps_first_letter_and_domain():

@@ -21,7 +21,7 @@ import gzip
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
-from core.errors import ColumnError, PipelineError, SourceError
+from pinpoint_etl.core.errors import ColumnError, PipelineError, SourceError
 
 # ---------------------------------------------------------------------------------------------
 # outcome types

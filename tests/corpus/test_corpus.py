@@ -23,9 +23,9 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import PipelineError
-from sources.options import ReadOptions
-from staging.prepare import Prepared, StageOptions, prepare
+from pinpoint_etl.core.errors import PipelineError
+from pinpoint_etl.sources.options import ReadOptions
+from pinpoint_etl.staging.prepare import Prepared, StageOptions, prepare
 from tests.corpus.cases import CASES, Case, Raises, Rows
 
 _EMAIL = re.compile(rb"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")

@@ -5,7 +5,7 @@ from __future__ import annotations
 import csv
 from pathlib import Path
 
-from flows.params import ImportOptions, SourceParams, TargetParams
+from pinpoint_etl.flows.params import ImportOptions, SourceParams, TargetParams
 
 HEADER = ["Id", "ChannelType", "Address", "Location.Country", "Demographic.Timezone", "User.UserId",
           "Attributes.Interests", "Attributes.Interests", "Metrics.sessions"]

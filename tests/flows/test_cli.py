@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def run_cli(*args, env=None, timeout=180):
     base = {k: v for k, v in os.environ.items() if not k.startswith(("AWS_", "PINPOINT_"))}
     base.update(env or {})
-    return subprocess.run([sys.executable, "-m", "flows.cli", *args], cwd=ROOT, env=base, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "pinpoint_etl.flows.cli", *args], cwd=ROOT, env=base, capture_output=True,
                           text=True, timeout=timeout)
 
 
@@ -112,7 +112,7 @@ def test_killed_run_resumes_its_job_without_a_second_job_or_upload(tmp_path, pin
     pinpoint_env.set_faults("ImportJob", state_delay=3600)
     src = write_csv(tmp_path / "in.csv", good_rows(3))
     env = {**os.environ, **service_env(pinpoint_env)}
-    proc = subprocess.Popen([sys.executable, "-m", "flows.cli", "import", str(src), "--poll-initial", "0.1", "-q"],
+    proc = subprocess.Popen([sys.executable, "-m", "pinpoint_etl.flows.cli", "import", str(src), "--poll-initial", "0.1", "-q"],
                             cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
         deadline = time.monotonic() + 120

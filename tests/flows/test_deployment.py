@@ -7,7 +7,7 @@ import threading
 
 import pytest
 
-from flows.deployments import runner_deployments
+from pinpoint_etl.flows.deployments import runner_deployments
 from tests.flows.helpers import good_rows, write_csv
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -25,7 +25,7 @@ def test_prefect_yaml_schedules_ship_inactive_with_a_timezone():
 def test_every_flow_parameter_field_has_a_description_for_the_ui_form():
     from prefect.utilities.callables import parameter_schema
 
-    from flows.import_flow import import_endpoints
+    from pinpoint_etl.flows.import_flow import import_endpoints
 
     schema = parameter_schema(import_endpoints)
     assert set(schema.properties) == {"source", "target", "options"}

@@ -12,11 +12,11 @@ from pathlib import Path
 import pyarrow.parquet as pq
 import pytest
 
-from core.errors import JobFailedError
-from flows.export_run import ExportOptions, run_export
-from flows.params import TargetParams
-from flows.runtime import Runtime
-from pinpoint.jobs import PollPolicy, create_export_job, create_import_job, list_jobs, poll_job
+from pinpoint_etl.core.errors import JobFailedError
+from pinpoint_etl.flows.export_run import ExportOptions, run_export
+from pinpoint_etl.flows.params import TargetParams
+from pinpoint_etl.flows.runtime import Runtime
+from pinpoint_etl.pinpoint.jobs import PollPolicy, create_export_job, create_import_job, list_jobs, poll_job
 from tests.flows.helpers import fast_options, sources, target_for
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -208,8 +208,8 @@ def _endpoints(pinpoint_client, app: str, ids) -> dict[str, dict]:
 @pytest.mark.slow
 @pytest.mark.usefixtures("prefect_harness")
 def test_round_trip_sample_data_import_export_reimport(tmp_path, pinpoint_env, pinpoint_client):
-    from flows.export_flow import export_endpoints
-    from flows.import_flow import import_endpoints
+    from pinpoint_etl.flows.export_flow import export_endpoints
+    from pinpoint_etl.flows.import_flow import import_endpoints
 
     app = pinpoint_env.application_id
     first = import_endpoints(source=sources(SAMPLE_CSV), target=target_for(pinpoint_env), options=fast_options())
@@ -281,7 +281,7 @@ def test_export_timeout_names_the_job(tmp_path, pinpoint_env):
 
 
 def test_configuration_errors_fail_before_any_job(pinpoint_env, monkeypatch):
-    from core.errors import ConfigError, TerminalError
+    from pinpoint_etl.core.errors import ConfigError, TerminalError
 
     monkeypatch.delenv("PINPOINT_EXPORT_ROLE_ARN", raising=False)
     with pytest.raises(ConfigError, match="export role"):
@@ -299,7 +299,7 @@ def test_flow_publishes_artifacts_and_fails_on_a_failed_job(tmp_path, pinpoint_e
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.sorting import ArtifactSort
 
-    from flows.export_flow import ANOMALIES_KEY, JOBS_KEY, PROGRESS_KEY, SUMMARY_KEY, export_endpoints
+    from pinpoint_etl.flows.export_flow import ANOMALIES_KEY, JOBS_KEY, PROGRESS_KEY, SUMMARY_KEY, export_endpoints
 
     seed(pinpoint_client, pinpoint_env.application_id)
     opts = fast(role_arn=pinpoint_env.export_role_arn, format="parquet", out=str(tmp_path / "e.parquet"))
@@ -326,8 +326,8 @@ def test_export_deployment_runs_when_triggered_through_the_api(tmp_path, pinpoin
     from prefect.deployments import run_deployment
     from prefect.runner import Runner
 
-    from flows.deployments import runner_deployments
-    from flows.export_flow import export_endpoints
+    from pinpoint_etl.flows.deployments import runner_deployments
+    from pinpoint_etl.flows.export_flow import export_endpoints
 
     seed(pinpoint_client, pinpoint_env.application_id)
     # prefect.yaml's export deployment (scheduled, shipped inactive, with a time zone) if it is there

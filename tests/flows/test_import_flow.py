@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import JobFailedError
-from flows.import_flow import import_endpoints
+from pinpoint_etl.core.errors import JobFailedError
+from pinpoint_etl.flows.import_flow import import_endpoints
 from tests.flows.helpers import fast_options, good_rows, sources, target_for, write_csv
 
 pytestmark = pytest.mark.usefixtures("prefect_harness")
@@ -103,7 +103,7 @@ def test_chunk_work_runs_as_prefect_tasks_on_dask_or_worker_processes(runner, tm
     from prefect.client.orchestration import get_client
     from prefect.client.schemas.filters import FlowRunFilter, FlowRunFilterId
 
-    from flows.params import SourceParams
+    from pinpoint_etl.flows.params import SourceParams
 
     src = write_csv(tmp_path / "in.csv", good_rows(2500) + [["bad", "SMS", "+1 000", "US", "", "", "", "", ""]])
     source = SourceParams(sources=[str(src)], chunk_rows=1000, runner=runner, workers=2)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 
-from pinpoint.jobs import create_export_job
+from pinpoint_etl.pinpoint.jobs import create_export_job
 from tests.flows.test_cli import run_cli, service_env
 from tests.flows.test_export import ENDPOINTS, check_csv, check_ndjson, check_parquet, seed
 
@@ -51,7 +51,7 @@ def test_export_command_writes_ndjson_to_a_folder_and_parquet_to_s3(tmp_path, pi
     import typer
     from typer.testing import CliRunner
 
-    from flows.cli_export import register
+    from pinpoint_etl.flows.cli_export import register
 
     app = typer.Typer()
     register(app)

@@ -8,7 +8,7 @@ import time
 import pytest
 from botocore.exceptions import ClientError
 
-from local.faults import FaultError, FaultRegistry
+from pinpoint_etl.local.faults import FaultError, FaultRegistry
 
 HEADER = "Id,ChannelType,Address"
 

@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from local.jobs import SCHEDULER
-from local.server import start_local_service
+from pinpoint_etl.local.jobs import SCHEDULER
+from pinpoint_etl.local.server import start_local_service
 
 REPO = Path(__file__).resolve().parents[2]
 

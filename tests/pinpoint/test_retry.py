@@ -1,7 +1,7 @@
 import pytest
 
-from core.errors import TerminalError, TransientError
-from pinpoint.jobs import retry_transient
+from pinpoint_etl.core.errors import TerminalError, TransientError
+from pinpoint_etl.pinpoint.jobs import retry_transient
 
 
 def test_transient_errors_are_retried_with_doubling_delays():

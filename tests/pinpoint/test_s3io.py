@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from core.errors import ConfigError, PipelineError
-from pinpoint import s3io
+from pinpoint_etl.core.errors import ConfigError, PipelineError
+from pinpoint_etl.pinpoint import s3io
 
 
 def test_written_objects_are_encrypted(pinpoint_env, s3_client):

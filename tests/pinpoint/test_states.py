@@ -1,6 +1,6 @@
 import pytest
 
-from pinpoint.states import FINAL_STATES, JOB_STATES, is_final, job_state
+from pinpoint_etl.pinpoint.states import FINAL_STATES, JOB_STATES, is_final, job_state
 
 
 @pytest.mark.parametrize("status,expected", [

@@ -6,10 +6,10 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemas import catalogue as cat
-from schemas.endpoint import endpoint_sizes
-from schemas.rejects import validate_chunk
-from sources.frames import text_dtype
+from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.schemas.endpoint import endpoint_sizes
+from pinpoint_etl.schemas.rejects import validate_chunk
+from pinpoint_etl.sources.frames import text_dtype
 
 _FREE_TEXT = ["Demographic.Make", "Demographic.Model", "Location.City", "RequestId"]  # no length rule of their own
 _TOO_LARGE = f"endpoint is larger than {cat.MAX_ENDPOINT_BYTES // 1024} KB"

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from flows.export_run import flatten, is_import_column, ordered_columns
-from schemas.exported import EXPORT_ONLY_FIELDS, ExportedEndpoint, anomalies
+from pinpoint_etl.flows.export_run import flatten, is_import_column, ordered_columns
+from pinpoint_etl.schemas.exported import EXPORT_ONLY_FIELDS, ExportedEndpoint, anomalies
 
 RECORD = {
     "ChannelType": "SMS", "Address": "+12065550101", "EndpointStatus": "ACTIVE", "OptOut": "NONE",

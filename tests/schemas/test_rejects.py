@@ -6,11 +6,11 @@ import pytest
 from pandera.api.pandas.components import Column
 from pandera.backends.pandas.components import ColumnBackend
 
-from schemas import rejects
-from sources.options import ReadOptions
-from sources.read import read_chunks
-from transforms.columns import apply_columns, plan_columns
-from transforms.normalise import normalise
+from pinpoint_etl.schemas import rejects
+from pinpoint_etl.sources.options import ReadOptions
+from pinpoint_etl.sources.read import read_chunks
+from pinpoint_etl.transforms.columns import apply_columns, plan_columns
+from pinpoint_etl.transforms.normalise import normalise
 
 
 @pytest.fixture

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pandas as pd
 
-from sources.options import ReadOptions
-from sources.read import read_chunks
+from pinpoint_etl.sources.options import ReadOptions
+from pinpoint_etl.sources.read import read_chunks
 
 
 def read_all(uri, **options) -> pd.DataFrame:

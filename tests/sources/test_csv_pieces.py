@@ -11,11 +11,11 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from core.errors import SourceError
-from sources import csv_pieces
-from sources.csv_pieces import CsvPiece, can_split, read_piece
-from sources.options import ReadOptions
-from sources.read import read_tables
+from pinpoint_etl.core.errors import SourceError
+from pinpoint_etl.sources import csv_pieces
+from pinpoint_etl.sources.csv_pieces import CsvPiece, can_split, read_piece
+from pinpoint_etl.sources.options import ReadOptions
+from pinpoint_etl.sources.read import read_tables
 
 
 def _read(path, options: ReadOptions, pieces: bool) -> tuple[pa.Table | None, str | None, list[str]]:

@@ -6,9 +6,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from core.errors import ConfigError, SourceError
-from sources.options import ReadOptions
-from sources.read import read_chunks, read_header
+from pinpoint_etl.core.errors import ConfigError, SourceError
+from pinpoint_etl.sources.options import ReadOptions
+from pinpoint_etl.sources.read import read_chunks, read_header
 from tests.sources.helpers import read_all, records
 
 
@@ -103,7 +103,7 @@ def test_row_numbers_exact_across_small_chunks(tmp_path):
 
 
 def test_rows_spanning_many_pyarrow_blocks(tmp_path, monkeypatch):
-    from sources import csv_reader
+    from pinpoint_etl.sources import csv_reader
 
     monkeypatch.setattr(csv_reader, "BLOCK_SIZE", 256)  # many blocks, several per chunk
     body = "".join(f'{i},"v{i}\nx"\n' for i in range(1, 501))

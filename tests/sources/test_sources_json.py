@@ -7,10 +7,10 @@ import json
 import pandas as pd
 import pytest
 
-from core.errors import SourceError
-from sources.flatten import flatten_record
-from sources.options import ReadOptions
-from sources.read import read_chunks, read_header
+from pinpoint_etl.core.errors import SourceError
+from pinpoint_etl.sources.flatten import flatten_record
+from pinpoint_etl.sources.options import ReadOptions
+from pinpoint_etl.sources.read import read_chunks, read_header
 from tests.sources.helpers import read_all, records
 
 ENDPOINT = {
@@ -63,7 +63,7 @@ def test_json_array_streamed_with_element_index(tmp_path):
 
 
 def test_json_array_across_the_read_buffer(tmp_path, monkeypatch):
-    from sources import json_reader
+    from pinpoint_etl.sources import json_reader
 
     monkeypatch.setattr(json_reader, "_READ", 7)  # elements and numbers cut at every buffer edge
     items = [{"Id": f"id-{i}", "Metrics": {"v": 1234567 + i}, "n": 3.25} for i in range(40)]

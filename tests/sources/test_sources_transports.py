@@ -12,10 +12,10 @@ import uuid
 import pandas as pd
 import pytest
 
-from core.errors import ConfigError, SourceError, TransientError
-from sources.locate import expand_sources
-from sources.options import ReadOptions
-from sources.read import read_chunks, read_header
+from pinpoint_etl.core.errors import ConfigError, SourceError, TransientError
+from pinpoint_etl.sources.locate import expand_sources
+from pinpoint_etl.sources.options import ReadOptions
+from pinpoint_etl.sources.read import read_chunks, read_header
 from tests.sources.helpers import read_all, records
 
 CSV = "Id,ChannelType,Attributes.Interests,Attributes.Interests\ne1,EMAIL,Music,Books\ne2,SMS,,News\n"
@@ -171,7 +171,7 @@ def test_s3_prefix_glob_and_key(s3_client, bucket):
 
 
 def test_s3_paged_listing(s3_client, bucket, monkeypatch):
-    from sources import locate
+    from pinpoint_etl.sources import locate
 
     calls = []
     s3_client.meta.events.register("before-call.s3.ListObjectsV2", lambda **kw: calls.append(1))

@@ -8,7 +8,7 @@ import re
 from hypothesis import given
 from hypothesis import strategies as st
 
-from sources.streams import SourceStream, has_stray_quote
+from pinpoint_etl.sources.streams import SourceStream, has_stray_quote
 
 #: the definition: a quote with an ordinary byte (not delimiter, CR, LF or quote) on both sides
 STRAY = re.compile(rb'[^,\r\n"]"[^,\r\n"]')

@@ -10,8 +10,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from staging import chunks
-from staging.writers import csv_rows
+from pinpoint_etl.staging import chunks
+from pinpoint_etl.staging.writers import csv_rows
 
 COLUMNS = ["Id", "Address", "Attributes.Note"]
 value = st.one_of(st.none(), st.sampled_from(["a", "", "x,y", 'say "hi"', "é ü", "  pad  ", "1.5"]))

@@ -17,9 +17,9 @@ def _modules_after(code: str) -> set[str]:
 
 def test_driver_imports_no_pandera_no_normalisers_and_no_remote_io():
     loaded = _modules_after("import flows.cli, flows.import_run, staging.prepare, transforms")
-    assert "staging.prepare" in loaded  # the probe itself worked
-    heavy = {"pandera", "phonenumbers", "email_validator", "pycountry", "transforms.normalise", "schemas.endpoint",
-             "staging.chunks"}
+    assert "pinpoint_etl.staging.prepare" in loaded  # the probe itself worked
+    heavy = {"pandera", "phonenumbers", "email_validator", "pycountry", "pinpoint_etl.transforms.normalise", "pinpoint_etl.schemas.endpoint",
+             "pinpoint_etl.staging.chunks"}
     remote = {"smart_open", "boto3", "requests"}  # loaded on first use of an S3 or HTTP source or target
     assert not (heavy | remote) & loaded, sorted((heavy | remote) & loaded)
 
@@ -36,7 +36,7 @@ def test_fork_server_warms_without_dask_dataframe_or_hypothesis_freezes_and_leav
         "for m in ('dask', 'hypothesis'):\n"
         "    if importlib.util.find_spec(m) is not None:\n"
         "        importlib.import_module(m + ('.dataframe' if m == 'dask' else ''))\n")
-    assert {"pandera", "schemas.rejects", "transforms.normalise"} <= loaded
+    assert {"pandera", "pinpoint_etl.schemas.rejects", "pinpoint_etl.transforms.normalise"} <= loaded
 
 
 def test_validate_driver_with_worker_processes_never_loads_pandas(tmp_path):

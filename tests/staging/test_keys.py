@@ -6,9 +6,9 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from schemas import catalogue as cat
-from staging.keys import PARTITIONS, KeyStore
-from transforms.dedupe import MISSING, superseded_by
+from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.staging.keys import PARTITIONS, KeyStore
+from pinpoint_etl.transforms.dedupe import MISSING, superseded_by
 
 
 def _reference(ids: np.ndarray, users: np.ndarray):

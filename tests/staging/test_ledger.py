@@ -3,7 +3,7 @@
 import numpy as np
 import pytest
 
-from staging.ledger import LedgerWriter, read_batches
+from pinpoint_etl.staging.ledger import LedgerWriter, read_batches
 
 
 def test_rows_keep_their_order_and_counts(tmp_path):

@@ -8,9 +8,9 @@ from pathlib import Path
 
 import pytest
 
-from core.errors import ColumnError
-from sources.options import ReadOptions
-from staging.prepare import StageOptions, prepare
+from pinpoint_etl.core.errors import ColumnError
+from pinpoint_etl.sources.options import ReadOptions
+from pinpoint_etl.staging.prepare import StageOptions, prepare
 from tests.flows.helpers import good_rows, write_csv
 
 
@@ -135,7 +135,7 @@ def test_attribute_name_over_50_characters_is_a_column_error(tmp_path):
 
 
 def test_ledger_records_every_rows_fate(tmp_path):
-    from staging.ledger import read_batches
+    from pinpoint_etl.staging.ledger import read_batches
 
     rows = good_rows(4) + [["bad", "SMS", "+1 000", "US", "", "", "", "", ""]] + good_rows(1)
     src = write_csv(tmp_path / "in.csv", rows)
@@ -159,10 +159,10 @@ def test_worker_encoded_lines_and_arrow_rows_make_identical_parts(tmp_path, max_
     import numpy as np
     import pyarrow as pa
 
-    from schemas import catalogue as cat
-    from staging.ledger import LedgerWriter, read_batches
-    from staging.prepare import Prepared, _PartWriter
-    from staging.writers import csv_rows
+    from pinpoint_etl.schemas import catalogue as cat
+    from pinpoint_etl.staging.ledger import LedgerWriter, read_batches
+    from pinpoint_etl.staging.prepare import Prepared, _PartWriter
+    from pinpoint_etl.staging.writers import csv_rows
 
     n = 60
     columns = ["Id", "ChannelType", "Address", "Attributes.Note"]

@@ -8,10 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from sources.options import ReadOptions
-from staging.executors import AUTO_PROCESS_BYTES, resolve_runner
-from staging.ledger import read_batches
-from staging.prepare import StageOptions, prepare
+from pinpoint_etl.sources.options import ReadOptions
+from pinpoint_etl.staging.executors import AUTO_PROCESS_BYTES, resolve_runner
+from pinpoint_etl.staging.ledger import read_batches
+from pinpoint_etl.staging.prepare import StageOptions, prepare
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -88,8 +88,8 @@ def test_auto_runner_uses_processes_for_large_or_remote_inputs(tmp_path):
 def test_a_worker_process_that_dies_is_a_one_line_terminal_error():
     import os
 
-    from core.errors import TerminalError
-    from staging.executors import ProcessExecutor
+    from pinpoint_etl.core.errors import TerminalError
+    from pinpoint_etl.staging.executors import ProcessExecutor
 
     executor = ProcessExecutor(1)
     try:

@@ -11,8 +11,8 @@ import pyarrow as pa
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from staging import writers
-from staging.writers import _ndjson_rows_python, ndjson_rows, ordered_columns
+from pinpoint_etl.staging import writers
+from pinpoint_etl.staging.writers import _ndjson_rows_python, ndjson_rows, ordered_columns
 
 COLUMNS = ordered_columns(["Id", "ChannelType", "Address", "Location.Country", "Location.Latitude",
                            "Metrics.sessions", "Attributes.Interests", "Attributes.Interests#2",

@@ -18,10 +18,10 @@ import pyarrow as pa
 import pycountry
 from email_validator import validate_email
 
-from transforms.demographic import timezones
-from transforms.email_address import _fast_ok, canonical_email
-from transforms.normalise import normalise
-from transforms.phone import _parse_to_e164, e164_valid, normalise_phone
+from pinpoint_etl.transforms.demographic import timezones
+from pinpoint_etl.transforms.email_address import _fast_ok, canonical_email
+from pinpoint_etl.transforms.normalise import normalise
+from pinpoint_etl.transforms.phone import _parse_to_e164, e164_valid, normalise_phone
 
 
 def realistic_frame(n: int, seed: int = 1) -> pd.DataFrame:

@@ -1,7 +1,7 @@
 import pytest
 
 from tests.transforms.helpers import DTYPES, series, values_of
-from transforms.address import normalise_address, normalise_push_token
+from pinpoint_etl.transforms.address import normalise_address, normalise_push_token
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from schemas.catalogue import CHANNEL_TYPES
+from pinpoint_etl.schemas.catalogue import CHANNEL_TYPES
 from tests.transforms.helpers import (
     DTYPES,
     PROPERTY,
@@ -14,7 +14,7 @@ from tests.transforms.helpers import (
     values_of,
     whitespace_variants,
 )
-from transforms.channel import is_channel_type, normalise_channel_type
+from pinpoint_etl.transforms.channel import is_channel_type, normalise_channel_type
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

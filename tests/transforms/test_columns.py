@@ -3,8 +3,8 @@ import json
 import pandas as pd
 import pytest
 
-from core.errors import ColumnError, ConfigError
-from transforms.columns import apply_columns, load_mapping_file, parse_map_options, plan_columns
+from pinpoint_etl.core.errors import ColumnError, ConfigError
+from pinpoint_etl.transforms.columns import apply_columns, load_mapping_file, parse_map_options, plan_columns
 
 
 def test_pinpoint_names_match_in_any_case():

@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.transforms.helpers import PROPERTY, series
-from transforms.dedupe import MISSING, IdLedger, drop_superseded, id_hashes, superseded_by, superseded_mask
+from pinpoint_etl.transforms.dedupe import MISSING, IdLedger, drop_superseded, id_hashes, superseded_by, superseded_mask
 
 
 def test_last_occurrence_wins():

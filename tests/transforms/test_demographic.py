@@ -13,7 +13,7 @@ from tests.transforms.helpers import (
     values_of,
     whitespace_variants,
 )
-from transforms.demographic import (
+from pinpoint_etl.transforms.demographic import (
     PLATFORM_SYNONYMS,
     canonical_locale,
     canonical_timezone,

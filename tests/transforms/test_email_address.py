@@ -5,7 +5,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.transforms.helpers import DTYPES, PROPERTY, THOROUGH, check_normaliser, column, series, values_of
-from transforms.email_address import _fast_ok, is_email, normalise_email
+from pinpoint_etl.transforms.email_address import _fast_ok, is_email, normalise_email
 
 
 def reference(text: str) -> str:

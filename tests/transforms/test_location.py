@@ -15,7 +15,7 @@ from tests.transforms.helpers import (
     values_of,
     whitespace_variants,
 )
-from transforms.location import (
+from pinpoint_etl.transforms.location import (
     COUNTRY_ALIASES,
     canonical_coordinate,
     country_code,

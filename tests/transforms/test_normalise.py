@@ -3,10 +3,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from core.errors import ConfigError
+from pinpoint_etl.core.errors import ConfigError
 from tests.transforms.helpers import PROPERTY, values_of
-from transforms import validity
-from transforms.normalise import RULES, NormaliseResult, normalise
+from pinpoint_etl.transforms import validity
+from pinpoint_etl.transforms.normalise import RULES, NormaliseResult, normalise
 
 EXPECTED_KEYS = ["channel_type", "address_phone", "address_email", "address_push", "country", "lat_lon",
                  "location_text", "locale", "timezone", "platform", "make", "opt_out", "metrics",

@@ -9,7 +9,7 @@ from hypothesis import strategies as st
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, PhoneNumber, PhoneNumberFormat
 
 from tests.transforms.helpers import DTYPES, PROPERTY, THOROUGH, check_normaliser, column, series, values_of
-from transforms.phone import e164_valid, is_e164_phone, normalise_phone, parse_e164
+from pinpoint_etl.transforms.phone import e164_valid, is_e164_phone, normalise_phone, parse_e164
 
 
 def reference_valid(text: str) -> bool:

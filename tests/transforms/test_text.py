@@ -4,7 +4,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.transforms.helpers import DTYPES, PROPERTY, check_normaliser, column, series, values_of
-from transforms.text import CONTROL_CHARS, collapse_whitespace, replace_control_chars, trim
+from pinpoint_etl.transforms.text import CONTROL_CHARS, collapse_whitespace, replace_control_chars, trim
 
 
 @pytest.mark.parametrize("dtype", DTYPES)

@@ -5,8 +5,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-import transforms
-from transforms import validity
+from pinpoint_etl import transforms
+from pinpoint_etl.transforms import validity
 
 PREDICATES = [validity.is_channel_type, validity.is_e164_phone, validity.is_email, validity.is_country_alpha2,
               validity.is_locale, validity.is_timezone, validity.is_opt_out, validity.is_number,

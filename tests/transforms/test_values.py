@@ -16,7 +16,7 @@ from tests.transforms.helpers import (
     values_of,
     whitespace_variants,
 )
-from transforms.values import (
+from pinpoint_etl.transforms.values import (
     canonical_number,
     format_number,
     is_number,
