@@ -124,7 +124,9 @@ def import_part(target: Target, opts: ImportOptions, part: StagedPart, run_id: s
         runtime.job_update(run_id, part, snap)
 
     try:
-        job = _create_once(target, opts, part, run_id)
+        job, reused = _create_once(target, opts, part, run_id)
+        if reused:
+            runtime.job_reused(run_id, part, job)
         seen(job)
         policy = PollPolicy(initial=opts.poll_initial_seconds, max_interval=opts.poll_max_seconds,
                             timeout=opts.timeout_seconds)
@@ -140,19 +142,20 @@ def import_part(target: Target, opts: ImportOptions, part: StagedPart, run_id: s
         return PartOutcome(part=part, job=last[0] if last else None, error=str(exc.with_run(run_id)))
 
 
-def _create_once(target: Target, opts: ImportOptions, part: StagedPart, run_id: str) -> JobSnapshot:
+def _create_once(target: Target, opts: ImportOptions, part: StagedPart, run_id: str) -> tuple[JobSnapshot, bool]:
     """CreateImportJob, unless a job for this exact staged file exists already (a re-run of the same
-    input, or a create that succeeded although its answer was lost): that job is reused (not with force)."""
+    input, or a create that succeeded although its answer was lost): that job is reused (not with force).
+    Returns the job and whether an earlier run had created it."""
     def existing() -> JobSnapshot | None:
         job = find_import_job(target.clients.pinpoint, target.application_id, part.uri)
         return job if job is not None and job.state != "failed" else None
 
     if not opts.force and (job := existing()) is not None:
-        return job
+        return job, True
     return retry_transient(lambda: create_import_job(
         target.clients.pinpoint, target.application_id, s3_url=part.uri, role_arn=target.role_arn,
         fmt=opts.staged_format, register_endpoints=opts.register_endpoints, define_segment=opts.define_segment,
-        segment_name=opts.segment_name, segment_id=opts.segment_id, run_id=run_id), before_retry=existing)
+        segment_name=opts.segment_name, segment_id=opts.segment_id, run_id=run_id), before_retry=existing), False
 
 
 def run_import(src: SourceParams, target_params: TargetParams, opts: ImportOptions, runtime: Runtime,
@@ -170,8 +173,7 @@ def run_import(src: SourceParams, target_params: TargetParams, opts: ImportOptio
     earlier = None if opts.force else s3io.read_bytes(f"{out_base}/manifest.json", s3=s3)
     if earlier is not None:
         prepared: Prepared = from_manifest(json.loads(earlier), out_base)
-        runtime.log(f"run {run_id}: this input was staged before (manifest found): resuming without staging "
-                    f"or uploading again; earlier jobs for its files are reused (--force starts afresh)")
+        runtime.resumed(run_id)
     else:
         try:
             prepared = prepare(stage_options(src, opts), run_id=run_id, out_base=out_base, s3=s3,

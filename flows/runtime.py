@@ -20,8 +20,26 @@ if TYPE_CHECKING:
 log = logging.getLogger("pinpoint_etl")
 
 
+def failed(exc: Exception):
+    """A flow run's end as one line: an ERROR log line and a Failed state carrying the error (no traceback)."""
+    from prefect import get_run_logger
+    from prefect.states import Failed
+
+    message = scrub(str(exc))
+    get_run_logger().error(message)
+    return Failed(message=message, data=exc)
+
+
+def part_name(uri: str) -> str:
+    """``s3://b/p/r-1/import/part-00001.csv`` → ``part-00001``: how logs, tasks and artifacts name a part."""
+    return uri.rstrip("/").rsplit("/", 1)[-1].split(".", 1)[0] or uri
+
+
 class Runtime:
     """Plain runtime: standard logging, jobs on a thread pool of ``limit`` workers."""
+
+    #: how this driver's user asks for a fresh import (the CLI's option; the flow names its parameter)
+    force_hint = "--force"
 
     def log(self, message: str) -> None:
         log.info(scrub(message))
@@ -30,9 +48,25 @@ class Runtime:
         """Rows done so far in ``stage`` ("read" or "stage")."""
 
     def job_update(self, run_id: str, part: "StagedPart", snap: "JobSnapshot") -> None:
-        self.log(f"run {run_id}: job {snap.id} for {part.uri}: {snap.pinpoint_status} "
+        """A reading of a job: logged once per job status (polls that change only counters are not)."""
+        logged = self.__dict__.setdefault("_logged_status", {})
+        if logged.get(snap.id) == snap.pinpoint_status:
+            return
+        logged[snap.id] = snap.pinpoint_status
+        self.log(f"run {run_id}: job {snap.id} ({part_name(part.uri)}): {snap.pinpoint_status} "
                  f"({snap.completed_pieces}/{snap.total_pieces} pieces, {snap.total_processed} processed, "
                  f"{snap.total_failures} failed)")
+
+    def resumed(self, run_id: str) -> None:
+        """The run found its input staged by an earlier run (its manifest) and goes on from there."""
+        self.log(f"run {run_id}: this input was staged before (manifest found): resuming without staging "
+                 f"or uploading again, and reusing the earlier jobs for its files; {self.force_hint} starts afresh")
+
+    def job_reused(self, run_id: str, part: "StagedPart", snap: "JobSnapshot") -> None:
+        """An import job an earlier run created for this exact staged file is taken over, not created again."""
+        self.log(f"run {run_id}: {part_name(part.uri)} was imported before by job {snap.id} "
+                 f"(created {snap.creation_date or 'at an unknown time'}, {snap.pinpoint_status}): reusing it, "
+                 f"no new job; {self.force_hint} imports again")
 
     def run_jobs(self, parts: list["StagedPart"], fn: Callable[["StagedPart"], "PartOutcome"],
                  limit: int) -> list["PartOutcome"]:
