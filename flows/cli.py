@@ -241,9 +241,15 @@ def local_up(port: int = typer.Option(4566, "--port", help="Loopback port to lis
 
 @app.command("serve")
 def serve_cmd(limit: int = typer.Option(4, "--limit", help="Flow runs at once.")):
-    """Serve the import (and export) deployments from this process, as prefect.yaml defines them."""
+    """Serve prefect.yaml's deployments from this process as served-NAME (a laptop's alternative to a work pool
+    and worker); Ctrl-C or SIGTERM stops it."""
+    import signal
+
     from pinpoint_etl.flows.deployments import serve_all
 
+    # Ctrl-C stops it even when started as a shell's background job (SIGINT inherited ignored); SIGTERM is the
+    # Prefect runner's own graceful stop
+    signal.signal(signal.SIGINT, signal.default_int_handler)
     _guard(serve_all, limit=limit)
 
 

@@ -10,11 +10,19 @@ from prefect.artifacts import (
     update_progress_artifact,
 )
 
-from pinpoint_etl.core.errors import JobFailedError
+from pinpoint_etl.core.errors import JobFailedError, PipelineError
 from pinpoint_etl.core.masking import scrub
-from pinpoint_etl.flows.export_run import ExportOptions, ExportReport, run_export
-from pinpoint_etl.flows.params import TargetParams
-from pinpoint_etl.flows.runtime import Runtime
+from pinpoint_etl.flows.export_run import ExportReport, export_role, run_export
+from pinpoint_etl.flows.forms import (
+    EXPORT_FORM,
+    ExportAdvancedParam,
+    ExportChoices,
+    ExportChoicesParam,
+    ExportTarget,
+    ExportTargetParam,
+)
+from pinpoint_etl.flows.preflight import check_export
+from pinpoint_etl.flows.runtime import Runtime, failed
 
 SUMMARY_KEY = "pinpoint-etl-export-summary"
 ANOMALIES_KEY = "pinpoint-etl-export-anomalies"
@@ -89,16 +97,28 @@ class PrefectExportRuntime(Runtime):
 
 
 @flow(name="export_endpoints", log_prints=False)
-def export_endpoints(target: TargetParams = TargetParams(), options: ExportOptions = ExportOptions()) -> dict:
-    """Export the endpoints of a Pinpoint application (or of one segment) to CSV, NDJSON or Parquet.
+def export_endpoints(target: ExportTargetParam = ExportTarget(), options: ExportChoicesParam = ExportChoices(),
+                     advanced: ExportAdvancedParam = None) -> dict:
+    """Export the endpoints of a Pinpoint project (or of one segment) to CSV, NDJSON or Parquet.
 
-    Runs CreateExportJob into the run's S3 folder with the export role (``options.role_arn`` /
-    env PINPOINT_EXPORT_ROLE_ARN), polls it, streams every exported ``.gz`` file, flattens and
-    validates the endpoints (anomalies are counted, never dropped) and writes one output file,
-    local or ``s3://``. CSV output is import-ready. The flow run fails when the export job fails.
+    Runs CreateExportJob into the run's S3 folder with the export role, polls it, streams every
+    exported .gz file, flattens and validates the endpoints (anomalies are counted, never dropped)
+    and writes one output file, local or s3://. CSV output is import-ready. The flow run fails
+    when the export job fails.
+
+    Args:
+        target: The Pinpoint project, the bucket Pinpoint writes the export to, and the export role;
+            blank fields come from the environment of the machine that runs the flow.
+        options: A segment or every endpoint, and the output file and format.
+        advanced: Tuning and AWS details. The defaults suit most runs; choose Custom to change them.
     """
-    report = run_export(target, options, PrefectExportRuntime())
+    tp, opts = EXPORT_FORM.run_models(target=target, options=options, advanced=advanced)
+    try:
+        opts = opts.model_copy(update={"out": check_export(tp, export_role(opts, tp), opts.out)})
+        report = run_export(tp, opts, PrefectExportRuntime())
+    except PipelineError as exc:
+        return failed(exc)
     if report.status == "failed":
-        raise JobFailedError(f"export failed: {'; '.join(report.errors) or 'the export job failed'}",
-                             run_id=report.run_id)
+        return failed(JobFailedError(f"export failed: {'; '.join(report.errors) or 'the export job failed'}",
+                                     run_id=report.run_id))
     return report.to_dict()

@@ -1,74 +1,142 @@
-"""Flow parameters as pydantic models: the Prefect UI renders each field as a form input."""
+"""The run's parameters as pydantic models, built by the CLI and (through flows.forms) the Prefect flows.
+
+Every field has a title and a plain-words description: the Prefect form shows them as they are
+(no markup, no angle brackets). ``Blank`` fields are optional text: blank (or None) means "not
+given", and the run then falls back to the environment where the field says so.
+"""
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, WithJsonSchema, model_validator
 
 from pinpoint_etl.schemas.catalogue import MAX_JOB_BYTES
 from pinpoint_etl.sources.options import DEFAULT_CHUNK_ROWS
 
 
+def _blank_to_none(value):
+    return None if value is None or (isinstance(value, str) and not value.strip()) else value
+
+
+#: Optional text: None in Python, "" in JSON, a plain text input in the Prefect form (not a "str | None" choice)
+Blank = Annotated[str | None, BeforeValidator(_blank_to_none),
+                  PlainSerializer(lambda v: v or "", return_type=str, when_used="json"),
+                  WithJsonSchema({"type": "string"})]
+
+
+def blank(title: str, description: str):
+    """A ``Blank`` field's ``Field``: default "" (None once validated)."""
+    return Field("", validate_default=True, title=title, description=description)
+
+
+MAPPING_EXAMPLE = {"email": "Address", "mobile": "Address", "country": "Location.Country",
+                   "crm_id": "User.UserId", "notes": "-"}
+
+
 class SourceParams(BaseModel):
     """Where the endpoint records come from and how to read them."""
 
-    sources: list[str] = Field(description="Local paths, globs, s3:// URIs or prefixes (trailing /), "
-                                           "http(s):// URLs; .gz/.bz2/.zst are decompressed by extension")
-    delimiter: str = Field(",", description="CSV field delimiter")
-    encoding: str = Field("utf-8", description="Text encoding of the sources (UTF-8 with or without BOM by default)")
+    sources: list[str] = Field(
+        title="Sources", min_length=1,
+        description="Files to import: s3://bucket/key, s3://bucket/folder/ (every file under it), https:// "
+                    "URLs, or paths on the machine that runs the flow. A relative path is read from the folder "
+                    "named by PINPOINT_ETL_DATA_DIR on that machine (pinpoint-etl serve: the project folder). "
+                    "Wildcards such as exports/*.csv work; .gz, .bz2 and .zst files are decompressed.")
+    delimiter: str = Field(",", title="CSV delimiter", description="The character between fields of a CSV "
+                                                                   "file, for example ; or a tab")
+    encoding: str = Field("utf-8", title="Text encoding", description="Character encoding of the files, "
+                          "for example utf-8 (with or without a byte order mark), latin-1 or cp1252")
     format: Literal["auto", "csv", "json", "ndjson"] = Field(
-        "auto", description="Source format; auto decides by file extension")
-    mapping: dict[str, str] = Field(default_factory=dict, description="Source column → Pinpoint name "
-                                    "(e.g. email → Address); map to '-' to drop a column")
-    mapping_file: str | None = Field(None, description="JSON file with more column mappings")
-    fold_unknown: bool = Field(False, description="Put unmapped unknown columns into Attributes.<name> "
-                                                  "instead of failing the run")
-    default_region: str | None = Field(None, description="ISO country used to read national phone numbers "
-                                                         "when a row has no Location.Country")
-    chunk_rows: int = Field(DEFAULT_CHUNK_ROWS, ge=1_000, description="Rows per chunk (memory is bounded by this)")
+        "auto", title="File format", description="auto decides by the file name's extension; json is one "
+                                                 "array of records, ndjson one record per line")
+    mapping: dict[str, str] = Field(
+        default_factory=dict, title="Column mapping", examples=[MAPPING_EXAMPLE],
+        description='Which column of the files becomes which Pinpoint field, as JSON. Example: '
+                    '{"email": "Address", "mobile": "Address", "country": "Location.Country", '
+                    '"crm_id": "User.UserId", "notes": "-"}. A dash drops the column; columns already '
+                    'named like Pinpoint fields (Address, ChannelType, Location.Country ...) need no entry.')
+    mapping_file: Blank = blank("Mapping file", "A JSON file with more column mappings, in the same shape "
+                                "as the column mapping, on the machine that runs the flow (a relative path is "
+                                "read like a relative source)")
+    fold_unknown: bool = Field(False, title="Keep unknown columns as attributes",
+                               description="A column that is neither mapped nor a Pinpoint field becomes a "
+                                           "custom attribute (a column plan becomes Attributes.plan) instead "
+                                           "of failing the run")
+    default_region: Blank = blank("Country of national phone numbers",
+                                  "Country (US, GB, DE ...) used to read phone numbers written without a "
+                                  "+ and country code when the row has no Location.Country; blank: such "
+                                  "numbers are rejected")
+    chunk_rows: int = Field(DEFAULT_CHUNK_ROWS, ge=1_000, title="Rows per chunk",
+                            description="Rows read and checked at a time; memory use grows with it")
     runner: Literal["auto", "processes", "threads", "dask"] = Field(
-        "auto", description="Where chunks are normalised and validated: worker processes (every core; ~3 s "
-        "to start), a thread pool (starts at once), Dask (a LocalCluster, or dask_address), or auto: "
-        "processes from 32 MB of input or for remote sources, else threads")
-    workers: int = Field(2, ge=1, le=64, description="Worker processes, threads, or Dask LocalCluster workers")
-    dask_address: str | None = Field(None, description="Address of an existing Dask scheduler "
-                                     "(tcp://host:8786); its workers must share the local work folder")
+        "auto", title="Runner", description="Where chunks are checked: processes (every core, about 3 s to "
+        "start), threads (starts at once), dask (a local Dask cluster, or the scheduler below), or auto: "
+        "processes from 32 MB of input or for remote files, else threads")
+    workers: int = Field(2, ge=1, le=64, title="Workers",
+                         description="Worker processes, threads or local Dask workers")
+    dask_address: Blank = blank("Dask scheduler address", "An existing Dask scheduler, for example "
+                                "tcp://10.0.0.5:8786, whose workers share this machine's work folder; "
+                                "blank: none")
 
 
 class TargetParams(BaseModel):
     """The Pinpoint application and the S3 staging location."""
 
-    application_id: str | None = Field(None, description="Pinpoint application (project) id; "
-                                       "env PINPOINT_APPLICATION_ID")
-    bucket: str | None = Field(None, description="S3 bucket for staged files; env PINPOINT_ETL_BUCKET")
-    prefix: str = Field("pinpoint-etl", description="Key prefix; files go under s3://BUCKET/PREFIX/RUN_ID/")
-    role_arn: str | None = Field(None, description="IAM role Pinpoint assumes to read the staged files; "
-                                 "env PINPOINT_IMPORT_ROLE_ARN")
-    region: str | None = Field(None, description="AWS region (default: the standard AWS configuration)")
-    credentials_block: str | None = Field(None, description="Name of a prefect-aws AwsCredentials block; "
-                                          "default: the standard AWS credential chain")
-    expected_bucket_owner: str | None = Field(None, description="Account id that must own the bucket "
-                                              "(S3 ExpectedBucketOwner)")
-    sse: Literal["AES256", "aws:kms"] = Field("AES256", description="Server-side encryption of staged objects")
-    kms_key_id: str | None = Field(None, description="KMS key id or ARN when sse is aws:kms")
+    application_id: Blank = blank("Pinpoint project id", "The Pinpoint application (project) to import into; "
+                                  "blank: PINPOINT_APPLICATION_ID of the machine that runs the flow")
+    bucket: Blank = blank("Staging bucket", "S3 bucket where the import files are staged; blank: "
+                          "PINPOINT_ETL_BUCKET of the machine that runs the flow")
+    prefix: str = Field("pinpoint-etl", title="Staging folder",
+                        description="Key prefix in the bucket; a run's files go under BUCKET/PREFIX/RUN_ID/")
+    role_arn: Blank = blank("Import role ARN", "IAM role Pinpoint assumes to read the staged files; blank: "
+                            "PINPOINT_IMPORT_ROLE_ARN of the machine that runs the flow")
+    region: Blank = blank("AWS region", "For example eu-west-1; blank: AWS_REGION or the AWS profile of "
+                          "the machine that runs the flow")
+    credentials_block: Blank = blank("AWS credentials block", "Name of a prefect-aws AwsCredentials block; "
+                                     "blank: the standard AWS credentials of the machine that runs the flow")
+    expected_bucket_owner: Blank = blank("Expected bucket owner", "AWS account id that must own the bucket "
+                                         "(S3 refuses the request otherwise); blank: not checked")
+    sse: Literal["AES256", "aws:kms"] = Field("AES256", title="Server-side encryption",
+                                              description="How S3 encrypts the staged files")
+    kms_key_id: Blank = blank("KMS key", "KMS key id or ARN, needed when the encryption is aws:kms")
 
 
 class ImportOptions(BaseModel):
     """How the import jobs are created, limited and watched."""
 
-    register_endpoints: bool = Field(True, description="Create or update the endpoints in the project")
-    define_segment: bool = Field(False, description="Create an imported segment from this import")
-    segment_name: str | None = Field(None, description="Name of the segment created when define_segment is on")
-    segment_id: str | None = Field(None, description="Existing segment to add the imported endpoints to")
-    staged_format: Literal["CSV", "JSON"] = Field("CSV", description="Format of the staged import files")
-    max_job_bytes: int = Field(MAX_JOB_BYTES, ge=1024, le=MAX_JOB_BYTES,
-                               description="Largest import file per job (Pinpoint allows 1 GB)")
-    max_concurrent_jobs: int = Field(2, ge=1, le=10, description="Import jobs running at once "
-                                     "(Pinpoint's documented account quota is 2)")
-    poll_initial_seconds: float = Field(1.0, gt=0, description="First delay between GetImportJob polls")
-    poll_max_seconds: float = Field(30.0, gt=0, description="Longest delay between polls (exponential backoff)")
-    timeout_seconds: float = Field(4 * 3600.0, gt=0, description="Give up polling a job after this long")
-    keep_staged: bool = Field(False, description="Keep the staged import files after a successful run "
-                                                 "(they are deleted by default; rejects, ledger and manifest stay)")
-    force: bool = Field(False, description="Import again even if this exact input was already imported")
+    register_endpoints: bool = Field(True, title="Register endpoints",
+                                     description="Create or update the endpoints in the project")
+    define_segment: bool = Field(False, title="Create a segment",
+                                 description="Create an imported segment (on when a segment name is given)")
+    segment_name: Blank = blank("New segment name", "Create a segment of the imported endpoints under this "
+                                "name; blank: no new segment")
+    segment_id: Blank = blank("Existing segment id", "Add the imported endpoints to this existing segment; "
+                              "blank: none")
+    staged_format: Literal["CSV", "JSON"] = Field("CSV", title="Import file format",
+                                                  description="Format of the staged import files")
+    max_job_bytes: int = Field(MAX_JOB_BYTES, ge=1024, le=MAX_JOB_BYTES, title="Largest import file (bytes)",
+                               description="Bigger input is split into several files, one import job each "
+                                           "(Pinpoint allows 1 GB)")
+    max_concurrent_jobs: int = Field(2, ge=1, le=10, title="Import jobs at once",
+                                     description="Import jobs running at the same time (Pinpoint's documented "
+                                                 "account quota is 2)")
+    poll_initial_seconds: float = Field(1.0, gt=0, title="First poll delay (s)",
+                                        description="Seconds before the first job status check")
+    poll_max_seconds: float = Field(30.0, gt=0, title="Longest poll delay (s)",
+                                    description="The delay between status checks grows up to this")
+    timeout_seconds: float = Field(4 * 3600.0, gt=0, title="Job timeout (s)",
+                                   description="Stop waiting for a job after this long (a re-run picks it up "
+                                               "again)")
+    keep_staged: bool = Field(False, title="Keep staged files",
+                              description="Keep the import files after a successful run (deleted by default; "
+                                          "rejects, ledger and manifest always stay)")
+    force: bool = Field(False, title="Import again",
+                        description="Stage and import again even if this exact input was imported before "
+                                    "(otherwise the earlier run's import jobs are reused)")
+
+    @model_validator(mode="after")
+    def _segment_name_defines_a_segment(self):
+        if self.segment_name and not self.define_segment:
+            self.define_segment = True
+        return self

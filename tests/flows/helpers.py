@@ -44,3 +44,10 @@ def fast_options(**kw) -> ImportOptions:
 
 def sources(*paths) -> SourceParams:
     return SourceParams(sources=[str(p) for p in paths])
+
+
+def flow_args(src: SourceParams, target: TargetParams, options: ImportOptions) -> dict:
+    """``import_endpoints``' keyword arguments (its form groups) carrying these run models' values."""
+    from pinpoint_etl.flows.forms import IMPORT_FORM
+
+    return IMPORT_FORM.parameters(src, target, options)

@@ -17,7 +17,7 @@ from pinpoint_etl.flows.export_run import ExportOptions, run_export
 from pinpoint_etl.flows.params import TargetParams
 from pinpoint_etl.flows.runtime import Runtime
 from pinpoint_etl.pinpoint.jobs import PollPolicy, create_export_job, create_import_job, list_jobs, poll_job
-from tests.flows.helpers import fast_options, sources, target_for
+from tests.flows.helpers import fast_options, flow_args, sources, target_for
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLE_CSV = ROOT / "sample_data" / "endpoints.csv"
@@ -44,6 +44,13 @@ def seed(pinpoint_client, app: str, endpoints=ENDPOINTS) -> None:
 
 def export_target(service, **kw) -> TargetParams:
     return TargetParams(application_id=service.application_id, bucket=service.bucket, region=service.region, **kw)
+
+
+def export_args(target: TargetParams, options: ExportOptions) -> dict:
+    """``export_endpoints``' keyword arguments (its form groups) carrying these run models' values."""
+    from pinpoint_etl.flows.forms import EXPORT_FORM
+
+    return EXPORT_FORM.parameters(target, options)
 
 
 def fast(**kw) -> ExportOptions:
@@ -212,11 +219,11 @@ def test_round_trip_sample_data_import_export_reimport(tmp_path, pinpoint_env, p
     from pinpoint_etl.flows.import_flow import import_endpoints
 
     app = pinpoint_env.application_id
-    first = import_endpoints(source=sources(SAMPLE_CSV), target=target_for(pinpoint_env), options=fast_options())
+    first = import_endpoints(**flow_args(sources(SAMPLE_CSV), target_for(pinpoint_env), fast_options()))
     assert first["status"] == "succeeded" and first["rows_imported"] == EXPECTED["rows_valid"]
     out = tmp_path / "export.csv"
-    rep = export_endpoints(target=export_target(pinpoint_env), options=fast(role_arn=pinpoint_env.export_role_arn,
-                                                                            out=str(out)))
+    rep = export_endpoints(**export_args(export_target(pinpoint_env), fast(role_arn=pinpoint_env.export_role_arn,
+                                                                          out=str(out))))
     assert rep["status"] == "succeeded" and rep["rows_written"] == EXPECTED["rows_valid"]
     assert rep["anomalies"] == {}
     _header, recs = csv_records(out.read_bytes())
@@ -237,7 +244,7 @@ def test_round_trip_sample_data_import_export_reimport(tmp_path, pinpoint_env, p
         for name, values in ep.get("Attributes", {}).items():
             assert rec[f"Attributes.{name}"] == values
     # importing the export again changes nothing
-    again = import_endpoints(source=sources(out), target=target_for(pinpoint_env), options=fast_options())
+    again = import_endpoints(**flow_args(sources(out), target_for(pinpoint_env), fast_options()))
     assert again["status"] == "succeeded" and again["rows_imported"] == EXPECTED["rows_valid"]
     assert again["rows_rejected"] == 0 and again["normalised"] == {k: 0 for k in again["normalised"]}
     assert _endpoints(pinpoint_client, app, recs) == before
@@ -303,7 +310,7 @@ def test_flow_publishes_artifacts_and_fails_on_a_failed_job(tmp_path, pinpoint_e
 
     seed(pinpoint_client, pinpoint_env.application_id)
     opts = fast(role_arn=pinpoint_env.export_role_arn, format="parquet", out=str(tmp_path / "e.parquet"))
-    rep = export_endpoints(target=export_target(pinpoint_env), options=opts)
+    rep = export_endpoints(**export_args(export_target(pinpoint_env), opts))
     assert rep["status"] == "succeeded" and rep["rows_written"] == 5
     check_parquet((tmp_path / "e.parquet").read_bytes())
     with get_client(sync_client=True) as client:
@@ -311,7 +318,7 @@ def test_flow_publishes_artifacts_and_fails_on_a_failed_job(tmp_path, pinpoint_e
     assert {SUMMARY_KEY, ANOMALIES_KEY, JOBS_KEY, PROGRESS_KEY} <= keys
 
     pinpoint_env.set_faults("ExportJob", fail_pieces=1)
-    state = export_endpoints(target=export_target(pinpoint_env), options=opts, return_state=True)
+    state = export_endpoints(**export_args(export_target(pinpoint_env), opts), return_state=True)
     assert state.is_failed()
     with pytest.raises(JobFailedError, match=r"job [0-9a-f]{32}: export job ended FAILED"):
         state.result()
@@ -341,9 +348,9 @@ def test_export_deployment_runs_when_triggered_through_the_api(tmp_path, pinpoin
     thread.start()
     out = tmp_path / "dep.ndjson"
     params = {"target": {"application_id": pinpoint_env.application_id, "bucket": pinpoint_env.bucket,
-                         "region": pinpoint_env.region},
-              "options": {"role_arn": pinpoint_env.export_role_arn, "format": "ndjson", "out": str(out),
-                          "poll_initial_seconds": 0.1, "poll_max_seconds": 0.5}}
+                         "role_arn": pinpoint_env.export_role_arn},
+              "options": {"format": "ndjson", "out": str(out)},
+              "advanced": {"region": pinpoint_env.region, "poll_initial_seconds": 0.1, "poll_max_seconds": 0.5}}
     try:
         run = run_deployment(f"export_endpoints/{dep.name}", parameters=params, timeout=240, poll_interval=1)
     finally:
