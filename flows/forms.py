@@ -34,16 +34,25 @@ _EXPORT_TITLES = {"segment_id": "Segment id", "segment_version": "Segment versio
                   "timeout_seconds": "Job timeout (s)", "keep_raw": "Keep the raw export files"}
 
 
+# the export's output is written on the machine that runs the flow: the form states where a relative path goes
+_EXPORT_DESCRIPTIONS = {"out": "Where the output file goes: s3://bucket/key, or a path on the machine that runs the "
+                               "flow (a relative path is written under PINPOINT_ETL_DATA_DIR); a folder (ending "
+                               "in /) gets endpoints-RUN_ID.EXT; blank: s3://BUCKET/PREFIX/RUN_ID/endpoints.EXT"}
+
+
 def _no_default(schema: dict[str, Any]) -> None:
     schema.pop("default", None)
 
 
-def _form_field(info: FieldInfo, position: int, title: str | None) -> tuple[Any, FieldInfo]:
+def _form_field(info: FieldInfo, position: int, title: str | None, description: str | None,
+                ) -> tuple[Any, FieldInfo]:
     """The field as the form shows it: its position and title; optional text and numbers as plain inputs."""
     extra = {**(info.json_schema_extra or {}), "position": position}  # type: ignore[arg-type]
     kw: dict[str, Any] = {"json_schema_extra": extra}
     if title and not info.title:
         kw["title"] = title
+    if description:
+        kw["description"] = description
     annotation = info.annotation
     if annotation == (str | None) and info.default is None:  # optional text that is not a Blank yet
         annotation, kw["default"], kw["validate_default"] = Blank, "", True
@@ -58,13 +67,13 @@ def _form_field(info: FieldInfo, position: int, title: str | None) -> tuple[Any,
 
 
 def form_model(name: str, title: str, doc: str, *picks: Pick, titles: dict[str, str] | None = None,
-               ) -> type[BaseModel]:
+               descriptions: dict[str, str] | None = None) -> type[BaseModel]:
     """A model of the picked fields, in the given order; unknown keys are refused, not ignored."""
     fields: dict[str, Any] = {}
     for model, names in picks:
         for field_name in names:
             fields[field_name] = _form_field(model.model_fields[field_name], len(fields),
-                                             (titles or {}).get(field_name))
+                                             (titles or {}).get(field_name), (descriptions or {}).get(field_name))
     return create_model(name, __doc__=doc, __config__=ConfigDict(title=title, extra="forbid"), **fields)
 
 
@@ -148,7 +157,8 @@ ExportTarget = form_model(
     "flow.", (TargetParams, ("application_id", "bucket")), (ExportOptions, ("role_arn",)), titles=_EXPORT_TITLES)
 ExportChoices = form_model(
     "ExportChoices", "What to export", "A segment or every endpoint, and the output file.",
-    (ExportOptions, ("segment_id", "segment_version", "out", "format", "export_fields")), titles=_EXPORT_TITLES)
+    (ExportOptions, ("segment_id", "segment_version", "out", "format", "export_fields")), titles=_EXPORT_TITLES,
+    descriptions=_EXPORT_DESCRIPTIONS)
 ExportAdvanced = form_model(
     "ExportAdvanced", "Custom", "Tuning and AWS details; the defaults suit most runs.",
     (ExportOptions, ("chunk_rows", "poll_initial_seconds", "poll_max_seconds", "timeout_seconds", "keep_raw")),

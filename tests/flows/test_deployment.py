@@ -113,6 +113,7 @@ def test_export_form_has_the_same_shape():
     check_form(schema, EXPORT_TUNING, ["target", "options"])
     options = _definition(schema, schema["properties"]["options"])["properties"]
     assert options["segment_version"]["type"] == "integer" and "default" not in options["segment_version"]
+    assert "PINPOINT_ETL_DATA_DIR" in options["out"]["description"]  # where a relative output goes
 
 
 @pytest.mark.parametrize("form", ["IMPORT_FORM", "EXPORT_FORM"])
