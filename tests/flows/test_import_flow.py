@@ -192,6 +192,13 @@ def test_a_successful_run_logs_no_error_and_its_artifacts_name_the_segment_jobs_
     assert "created when this input was first imported" in summary
     assert json.loads(artifacts["pinpoint-etl-jobs"].data)[0]["reused"] == "yes"
 
+    more = write_csv(tmp_path / "more.csv", good_rows(2, start=10))  # into the existing segment: named by GetSegment
+    state = import_endpoints(**flow_args(sources(more), target_for(pinpoint_env),
+                                         fast_options(segment_id=job["segment_id"])), return_state=True)
+    _, artifacts, _ = _run_records(state.state_details.flow_run_id)
+    assert (f"Segment: **artifact-test**, id `{job['segment_id']}` — the imported endpoints were added to it"
+            in artifacts["pinpoint-etl-run-summary"].data)
+
 
 def test_a_run_missing_its_environment_fails_first_in_one_line_naming_it(tmp_path, pinpoint_env, s3_client,
                                                                          monkeypatch):
