@@ -34,6 +34,7 @@ import pyarrow.feather as feather
 
 from pinpoint_etl.core.errors import ColumnError, ConfigError
 from pinpoint_etl.core.memory import release_arrow_memory
+from pinpoint_etl.core.masking import scrub
 from pinpoint_etl.pinpoint import s3io
 from pinpoint_etl.schemas import catalogue as cat
 from pinpoint_etl.schemas.catalogue import check_columns
@@ -194,7 +195,7 @@ def prepare(opts: StageOptions, *, run_id: str, out_base: str, s3=None, write_op
 
 
 def manifest(p: Prepared) -> dict:
-    return {"run_id": p.run_id, "sources": p.sources, "rows_read": p.rows_read, "rows_valid": p.rows_valid,
+    return {"run_id": p.run_id, "sources": [scrub(s) for s in p.sources], "rows_read": p.rows_read, "rows_valid": p.rows_valid,
             "rows_rejected": p.rows_rejected, "rows_superseded": p.rows_superseded,
             "staged": [asdict(x) for x in p.parts], "rejects": {"uri": p.rejects_uri, "rows": p.rows_rejected},
             "ledger": p.ledger_uri, "normalised": p.normalised, "rejects_by_reason": p.rejects_by_reason}

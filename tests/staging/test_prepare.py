@@ -197,3 +197,31 @@ def test_worker_encoded_lines_and_arrow_rows_make_identical_parts(tmp_path, max_
     assert [r[0] for r in rows] == [i + 1 for i in range(n) if keep[i]]
     big = [p for p in parts if p[2] > max_bytes]  # only a part holding the one oversized row alone
     assert all(p[1] == 1 and b"x" * 400 in p[3] for p in big) and (max_bytes >= 4096 or big)
+
+
+def test_manifest_names_a_source_without_its_credentials(tmp_path):
+    """A source URL's password and presigned parameters never reach manifest.json (issue #15)."""
+    import functools
+    import http.server
+    import threading
+
+    www = tmp_path / "www"
+    www.mkdir()
+    write_csv(www / "e.csv", good_rows(3))
+    handler = functools.partial(http.server.SimpleHTTPRequestHandler, directory=str(www))
+    handler.log_message = lambda *a: None
+    server = http.server.ThreadingHTTPServer(("127.0.0.1", 0), handler)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        base = f"http://bob:s3cr3t-pw@127.0.0.1:{server.server_address[1]}"
+        uri = f"{base}/e.csv?X-Amz-Credential=ASIAEXAMPLE&X-Amz-Security-Token=tok-123456&X-Amz-Signature=sig-abcdef"
+        p = _stage(tmp_path, uri)
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert p.rows_valid == 3
+    text = (tmp_path / "out" / "manifest.json").read_text()
+    for secret in ("s3cr3t-pw", "ASIAEXAMPLE", "tok-123456", "sig-abcdef", "bob"):
+        assert secret not in text, secret
+    assert json.loads(text)["sources"] == [f"http://****@127.0.0.1:{server.server_address[1]}/e.csv?"
+                                           "X-Amz-Credential=****&X-Amz-Security-Token=****&X-Amz-Signature=****"]
