@@ -61,8 +61,9 @@ def _nest(record: dict, name: str, value) -> None:
     node[parts[-1]] = value
 
 
-def _ndjson_rows_python(frame: pd.DataFrame, columns: list[str]) -> list[str]:
+def _ndjson_rows_python(frame: pd.DataFrame, columns: list[str], lenient: bool = False) -> list[str]:
     """One NDJSON line per row, record by record (the reference for :func:`ndjson_rows`)."""
+    number = _number_reader(lenient)
     groups: dict[str, list[str]] = {}
     for c in columns:
         if c in frame.columns:
@@ -80,7 +81,7 @@ def _ndjson_rows_python(frame: pd.DataFrame, columns: list[str]) -> list[str]:
             elif values[cols[0]] is not None:
                 val = values[cols[0]]
                 if _is_number_field(base):
-                    val = float(val)
+                    val = number(val)
                 _nest(rec, base, val)
         lines.append(json.dumps(rec, ensure_ascii=False, separators=(",", ":")))
     return lines
@@ -88,6 +89,21 @@ def _ndjson_rows_python(frame: pd.DataFrame, columns: list[str]) -> list[str]:
 
 def _is_number_field(base: str) -> bool:
     return base.startswith(cat.METRIC_PREFIX) or base in ("Location.Latitude", "Location.Longitude")
+
+
+def _number_reader(lenient: bool):
+    """How a number field's text becomes its JSON value: ``float`` (import files hold validated numbers),
+    or, ``lenient``, the number ``transforms.values.parse_number`` reads and the text itself where it
+    reads none (an export writes what Pinpoint holds; loads pandas, which the import driver avoids)."""
+    if not lenient:
+        return float
+    from pinpoint_etl.transforms.values import parse_number
+
+    def number_or_text(text: str) -> float | str:
+        value = parse_number(text)
+        return text if value is None else value
+
+    return number_or_text
 
 
 def _path(base: str) -> list[str]:
@@ -147,15 +163,17 @@ def _json_strings(arr: pa.Array) -> pa.Array:
     return _concat_or_null('"', arr, '"')
 
 
-def _json_numbers(arr: pa.Array) -> pa.Array:
-    """JSON numbers as Python writes ``float(text)``, computed once per distinct value."""
+def _json_numbers(arr: pa.Array, lenient: bool = False) -> pa.Array:
+    """JSON numbers as Python writes them (see :func:`_number_reader`), computed once per distinct value."""
     enc = arr.dictionary_encode()
-    texts = [json.dumps(float(v)) for v in enc.dictionary.to_pylist()]
+    number = _number_reader(lenient)
+    texts = [json.dumps(number(v), ensure_ascii=False) for v in enc.dictionary.to_pylist()]
     return pc.take(pa.array(texts, _LARGE), enc.indices)
 
 
-def ndjson_rows(frame: pd.DataFrame | pa.Table, columns: list[str]) -> bytes:
-    """NDJSON body: one nested endpoint object per line; slots become arrays, metrics numbers.
+def ndjson_rows(frame: pd.DataFrame | pa.Table, columns: list[str], *, lenient: bool = False) -> bytes:
+    """NDJSON body: one nested endpoint object per line; slots become arrays, metrics numbers
+    (``lenient``: a number field's text that spells no number stays a JSON string).
 
     Built column by column with Arrow string kernels, byte for byte what ``json.dumps`` writes for
     the record (keys in the order a dict built field by field has). Rows holding a control character
@@ -163,7 +181,7 @@ def ndjson_rows(frame: pd.DataFrame | pa.Table, columns: list[str]) -> bytes:
     """
     table = frame if isinstance(frame, pa.Table) else pa.Table.from_pandas(frame, preserve_index=False)
     if table.num_rows > _NDJSON_SLICE:  # a slice at a time: the intermediate columns stay small
-        return b"".join(ndjson_rows(table.slice(i, _NDJSON_SLICE), columns)
+        return b"".join(ndjson_rows(table.slice(i, _NDJSON_SLICE), columns, lenient=lenient)
                         for i in range(0, table.num_rows, _NDJSON_SLICE))
     n = table.num_rows
     if n == 0:
@@ -184,7 +202,7 @@ def ndjson_rows(frame: pd.DataFrame | pa.Table, columns: list[str]) -> bytes:
             items = _nonempty(_concat_present(*(_concat_or_null(_json_strings(v), _NEXT) for v in values)))
             fragment = _concat_or_null(key + "[", items, "]" + _NEXT)
         else:
-            value = _json_numbers(values[0]) if _is_number_field(base) else _json_strings(values[0])
+            value = _json_numbers(values[0], lenient) if _is_number_field(base) else _json_strings(values[0])
             fragment = _concat_or_null(key, value, _NEXT)
         units.append((len(units), path, fragment, pc.is_valid(fragment)))
 
@@ -223,7 +241,7 @@ def ndjson_rows(frame: pd.DataFrame | pa.Table, columns: list[str]) -> bytes:
     lines = _concat_or_null("{", render(0, units) if units else "", "}\n")
     if control.any():  # rare: such values pass the schema unless they hold CR, LF or TAB
         rows = np.flatnonzero(control)
-        slow = _ndjson_rows_python(table.take(pa.array(rows)).to_pandas(), columns)
+        slow = _ndjson_rows_python(table.take(pa.array(rows)).to_pandas(), columns, lenient)
         lines = replace_where(lines, control, pa.array([line + "\n" for line in slow], _LARGE))
     buf = _data(lines.cast(_LARGE))
     marks = np.flatnonzero(buf == 1)

@@ -70,3 +70,23 @@ def test_line_bounds_found_block_by_block_are_those_of_the_whole_buffer(pieces, 
         starts, ends = writers.line_bounds(buf)
     lines = data.splitlines(keepends=True)
     assert [data[a:b] for a, b in zip(starts.tolist(), ends.tolist())] == lines
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.lists(st.fixed_dictionaries({c: st.one_of(number, text) if c in NUMBERS else text for c in COLUMNS}),
+                min_size=1, max_size=30))
+def test_lenient_ndjson_keeps_number_field_text_that_spells_no_number(rows):
+    """An export writes what Pinpoint holds: ``lenient``, a number field's text that spells no number
+    (``transforms.values.parse_number``) is a JSON string; column-wise exactly as record by record."""
+    from pinpoint_etl.transforms.values import parse_number
+
+    frame = _frame(rows)
+    lines = _ndjson_rows_python(frame, COLUMNS, lenient=True)
+    assert ndjson_rows(frame, COLUMNS, lenient=True) == (("\n".join(lines) + "\n").encode("utf-8") if lines else b"")
+    for line, r in zip(lines, rows):
+        rec = json.loads(line)
+        for c in NUMBERS:
+            group, name = c.split(".")
+            if r[c] is not None:
+                number = parse_number(r[c])
+                assert rec[group][name] == (r[c] if number is None else number)
