@@ -6,7 +6,9 @@ Objects are written to ``<S3UrlPrefix folder>/<job-id>/part-00000.gz``, ``part-0
 writes no file (TotalPieces 0, COMPLETED). The endpoints are those of the application (all
 statuses) or the static members of a segment version (latest if SegmentVersion is absent),
 as they were when the job reached INITIALIZING. The role must be assumable by Pinpoint and
-allowed ``s3:PutObject`` on each object written.
+allowed ``s3:PutObject`` on each object written. Objects are stored under the bucket's default
+encryption, or SSE-S3 (AES256) where the bucket has none: S3 encrypts every new object at least so
+since January 2023, and CreateExportJob has no encryption setting of its own.
 """
 
 from __future__ import annotations
@@ -15,6 +17,9 @@ import copy
 import gzip
 import json
 from typing import Any
+
+from moto.s3.models import s3_backends
+from moto.utilities.utils import get_partition
 
 from pinpoint_etl.local import roles, s3_store
 from pinpoint_etl.local.backend import AppData, PinpointState
@@ -27,6 +32,14 @@ RECORDS_PER_FILE = 1000
 def export_key(prefix: str, job_id: str, index: int) -> str:
     folder = prefix if not prefix or prefix.endswith("/") else prefix + "/"
     return f"{folder}{job_id}/part-{index:05d}.gz"
+
+
+def write_encrypted(account_id: str, region: str, bucket: str, key: str, data: bytes) -> None:
+    """Store one export file as S3 stores what Pinpoint writes (see module docstring)."""
+    if not s3_store.bucket_exists(account_id, region, bucket):
+        raise s3_store.S3Problem(f"bucket {bucket} does not exist")
+    backend = s3_backends[account_id][get_partition(region)]
+    backend.put_object(bucket, key, data, encryption=None if backend.get_bucket(bucket).encryption else "AES256")
 
 
 def encode_ndjson_gz(endpoints: list[dict[str, Any]]) -> bytes:
@@ -89,8 +102,7 @@ class ExportRunner:
                 self.job.update(failed_pieces=1)
                 continue
             try:
-                s3_store.write_object(self.state.account_id, self.state.region, self.bucket, key,
-                                      encode_ndjson_gz(chunk))
+                write_encrypted(self.state.account_id, self.state.region, self.bucket, key, encode_ndjson_gz(chunk))
             except s3_store.S3Problem as exc:
                 self.job.add_failure(f"{url}: {exc}")
                 self.job.update(failed_pieces=1)

@@ -169,6 +169,16 @@ def list_objects(s3, prefix_uri: str, *, suffix: str = "", expected_owner: str |
     return out
 
 
+def object_encryption(s3, uri: str, *, expected_owner: str | None = None) -> str | None:
+    """The server-side encryption S3 stored ``uri`` with (``AES256``, ``aws:kms``...), None if none."""
+    bucket, key = split_s3(uri)
+    kw = {"ExpectedBucketOwner": expected_owner} if expected_owner else {}
+    try:
+        return s3.head_object(Bucket=bucket, Key=key, **kw).get("ServerSideEncryption")
+    except AWS_EXCEPTIONS as exc:
+        raise translate(exc, f"reading the metadata of {uri}") from None
+
+
 def delete_objects(s3, uris: list[str], *, expected_owner: str | None = None) -> int:
     """Delete S3 objects (batched); returns how many were deleted."""
     by_bucket: dict[str, list[str]] = {}
