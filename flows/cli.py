@@ -255,7 +255,7 @@ def serve_cmd(limit: int = typer.Option(4, "--limit", help="Flow runs at once.")
 
 from pinpoint_etl.flows.cli_export import register as _register_export  # noqa: E402
 
-_register_export(app)
+_register_export(app, guard=_guard, write_report=_write_report, err=err)
 
 
 def main() -> None:

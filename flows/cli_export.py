@@ -1,44 +1,44 @@
 """``pinpoint-etl export`` and ``pinpoint-etl jobs list|show``, registered on the main typer app.
 
-``flows/cli.py`` calls :func:`register` once; the commands reuse its error guard (one-line
-errors, exit codes 0 / 1 / 2) and report writer.
+``flows/cli.py`` calls :func:`register` once and hands over its error guard (one-line errors, exit
+codes 0 / 1 / 2), its report writer and its stderr console; this module never imports it back.
 """
 
 from __future__ import annotations
 
 import json
-import sys
+from dataclasses import dataclass
 from pathlib import Path
-from types import ModuleType
-from typing import Optional
+from typing import Any, Callable, Optional
 
 import typer
 from rich.console import Console
 
 from pinpoint_etl.flows.runtime import ConsoleRuntime
 
-_CLI: dict[str, ModuleType] = {}
 out = Console(soft_wrap=True)
 
 
-def _cli() -> ModuleType:
-    """The module that defines the app we were registered on (``__main__`` under ``python -m pinpoint_etl.flows.cli``)."""
-    if "module" not in _CLI:
-        import pinpoint_etl.flows.cli as module
-
-        _CLI["module"] = module
-    return _CLI["module"]
+@dataclass
+class _Hooks:
+    guard: Callable[..., Any]
+    write_report: Callable[[Any, Optional[Path]], None]
+    err: Console
 
 
-def register(app: typer.Typer) -> None:
-    """Add ``export`` and the ``jobs`` sub-app to ``app`` (idempotent)."""
+_HOOKS: dict[str, _Hooks] = {}
+
+
+def _cli() -> _Hooks:
+    return _HOOKS["cli"]
+
+
+def register(app: typer.Typer, *, guard: Callable[..., Any], write_report: Callable[[Any, Optional[Path]], None],
+             err: Console) -> None:
+    """Add ``export`` and the ``jobs`` sub-app to ``app`` (idempotent); the commands run through ``guard``."""
+    _HOOKS["cli"] = _Hooks(guard, write_report, err)
     if any(c.name == "export" for c in app.registered_commands):
         return
-    for name in ("__main__", "pinpoint_etl.flows.cli"):
-        module = sys.modules.get(name)
-        if module is not None and getattr(module, "app", None) is app:
-            _CLI["module"] = module
-            break
     app.command("export")(export_cmd)
     jobs_app = typer.Typer(no_args_is_help=True, help="History of the application's import and export jobs.")
     jobs_app.command("list")(jobs_list)
@@ -80,10 +80,15 @@ def export_table(report):
         table.add_row(f"anomaly: {reason}", f"{n:,}")
     for name, n in report.fields_dropped.items():
         table.add_row(f"left out: {name}", f"{n:,}")
+    for name, n in report.formulas_neutralised.items():
+        table.add_row(f"formulas neutralised: {name}", f"{n:,}")
     for f in report.files:
         table.add_row("output", f"{f['uri']} ({report.format}, {f['bytes']:,} bytes)")
+    table.add_row("raw .gz files", "kept" if report.raw_kept else "deleted" if report.exported else "none")
     for e in report.errors:
         table.add_row("error", e)
+    for w in report.warnings:
+        table.add_row("warning", w)
     return table
 
 
@@ -121,8 +126,13 @@ def export_cmd(
     poll_initial: float = typer.Option(1.0, "--poll-initial", help="First delay between status polls (s)."),
     poll_max: float = typer.Option(30.0, "--poll-max", help="Longest delay between status polls (s)."),
     timeout: float = typer.Option(4 * 3600.0, "--timeout", help="Give up polling the job after this many seconds."),
-    keep_raw: bool = typer.Option(True, "--keep-raw/--delete-raw",
-                                  help="Keep Pinpoint's raw .gz export files in S3 after a successful run."),
+    csv_safe: bool = typer.Option(True, "--csv-safe/--no-csv-safe",
+                                  help="CSV: write values a spreadsheet would run as formulas (=, +, -, @, TAB, CR "
+                                       "first; plain numbers excepted) with a leading ' (default); "
+                                       "--no-csv-safe keeps every value exactly as Pinpoint holds it."),
+    keep_raw: bool = typer.Option(False, "--keep-raw/--delete-raw",
+                                  help="Keep Pinpoint's raw .gz export files in S3 (default: delete them once the "
+                                       "output is written)."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write the JSON run report to this file."),
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary table."),
 ):
@@ -141,7 +151,9 @@ def export_cmd(
             raise ConfigError("No AWS target configured: set AWS credentials (or AWS_ENDPOINT_URL) and "
                               "PINPOINT_APPLICATION_ID, PINPOINT_ETL_BUCKET, PINPOINT_EXPORT_ROLE_ARN; for the "
                               "bundled local service run `pinpoint-etl local up` and use the variables it prints")
-        from pinpoint_etl.flows.export_run import ExportOptions, configure_export_target, format_for, run_export
+        from pinpoint_etl.export.options import ExportOptions, format_for
+        from pinpoint_etl.export.run import run_export
+        from pinpoint_etl.flows.export_target import configure_export_target
         from pinpoint_etl.flows.params import TargetParams
 
         tp = TargetParams(application_id=application_id, bucket=bucket, prefix=prefix, region=region,
@@ -150,17 +162,16 @@ def export_cmd(
         opts = ExportOptions(segment_id=segment_id, segment_version=segment_version, role_arn=role_arn,
                              out=out_path, format=format_for(out_path, fmt), export_fields=export_fields,
                              chunk_rows=chunk_rows, poll_initial_seconds=poll_initial, poll_max_seconds=poll_max,
-                             timeout_seconds=timeout, keep_raw=keep_raw)
+                             timeout_seconds=timeout, keep_raw=keep_raw, csv_safe=csv_safe)
         runtime = ExportConsoleRuntime(quiet=quiet)
-        target = configure_export_target(tp, opts)
-        rep = run_export(tp, opts, runtime, target=target)
-        cli._write_report(rep, report)
+        rep = run_export(configure_export_target(tp, opts), opts, runtime)
+        cli.write_report(rep, report)
         if rep.status != "succeeded":
             for e in rep.errors:
                 cli.err.print(f"error: {e}", highlight=False, markup=False, soft_wrap=True)
         return rep
 
-    rep = cli._guard(go)
+    rep = cli.guard(go)
     raise typer.Exit(rep.exit_code)
 
 
@@ -170,7 +181,7 @@ def configure_reader(application_id: str | None, *, region: str | None = None,
                      credentials_block: str | None = None) -> tuple[str, object]:
     """The application id and clients for read-only calls (job history): no bucket or role needed.
 
-    Kept out of flows.export_run so that ``jobs`` does not import pandas, pyarrow and pandera.
+    Kept out of the export stages so that ``jobs`` does not import pandas, pyarrow and pandera.
     """
     import os
 
@@ -222,7 +233,7 @@ def jobs_list(
         jobs.sort(key=lambda j: j.creation_date or "", reverse=True)
         return app, jobs[:limit]
 
-    app, jobs = cli._guard(go)
+    app, jobs = cli.guard(go)
     if as_json:
         print(json.dumps([_job_row(j) for j in jobs], indent=2, ensure_ascii=False))
         return
@@ -266,7 +277,7 @@ def jobs_show(
                     raise
         raise ConfigError(f"no {' or '.join(_type_option(job_type))} job {job_id} in application {app}")
 
-    job = cli._guard(go)
+    job = cli.guard(go)
     row = {**_job_row(job), "definition": job.definition}
     if as_json:
         print(json.dumps(row, indent=2, ensure_ascii=False))

@@ -12,7 +12,9 @@ from prefect.artifacts import (
 
 from pinpoint_etl.core.errors import JobFailedError, PipelineError
 from pinpoint_etl.core.masking import scrub
-from pinpoint_etl.flows.export_run import ExportReport, export_role, run_export
+from pinpoint_etl.export.report import ExportReport
+from pinpoint_etl.export.run import run_export
+from pinpoint_etl.flows.export_target import configure_export_target, export_role
 from pinpoint_etl.flows.forms import (
     EXPORT_FORM,
     ExportAdvancedParam,
@@ -54,8 +56,13 @@ def export_summary_markdown(report: ExportReport) -> str:
     if report.fields_dropped:
         lines += ["", "| field not in the import layout (left out) | endpoints |", "|---|---:|"]
         lines += [f"| {name} | {n:,} |" for name, n in report.fields_dropped.items()]
+    if report.formulas_neutralised:
+        lines += ["", "| field: formula-looking values written with a leading ' (csv_safe) | values |", "|---|---:|"]
+        lines += [f"| {name} | {n:,} |" for name, n in report.formulas_neutralised.items()]
     if report.errors:
         lines += ["", "## Errors", *[f"- {scrub(e)}" for e in report.errors]]
+    if report.warnings:
+        lines += ["", "## Warnings", *[f"- {scrub(w)}" for w in report.warnings]]
     return "\n".join(lines)
 
 
@@ -103,8 +110,9 @@ def export_endpoints(target: ExportTargetParam = ExportTarget(), options: Export
 
     Runs CreateExportJob into the run's S3 folder with the export role, polls it, streams every
     exported .gz file, flattens and validates the endpoints (anomalies are counted, never dropped)
-    and writes one output file, local or s3://. CSV output is import-ready. The flow run fails
-    when the export job fails.
+    and writes one output file, local or s3://. CSV output is import-ready; formula-looking values get
+    a leading ' unless spreadsheet-safe CSV is off. Pinpoint's raw files are deleted afterwards unless
+    kept. The flow run fails when the export job fails.
 
     Args:
         target: The Pinpoint project, the bucket Pinpoint writes the export to, and the export role;
@@ -115,7 +123,7 @@ def export_endpoints(target: ExportTargetParam = ExportTarget(), options: Export
     tp, opts = EXPORT_FORM.run_models(target=target, options=options, advanced=advanced)
     try:
         opts = opts.model_copy(update={"out": check_export(tp, export_role(opts, tp), opts.out)})
-        report = run_export(tp, opts, PrefectExportRuntime())
+        report = run_export(configure_export_target(tp, opts), opts, PrefectExportRuntime())
     except PipelineError as exc:
         return failed(exc)
     if report.status == "failed":

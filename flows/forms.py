@@ -21,17 +21,18 @@ from typing import Annotated, Any
 from pydantic import BaseModel, ConfigDict, Field, WithJsonSchema, create_model
 from pydantic.fields import FieldInfo
 
-from pinpoint_etl.flows.export_run import ExportOptions
+from pinpoint_etl.export.options import ExportOptions
 from pinpoint_etl.flows.params import Blank, ImportOptions, SourceParams, TargetParams
 
 Pick = tuple[type[BaseModel], tuple[str, ...]]
 
-# fields of ExportOptions (flows/export_run.py) have descriptions; their form titles are given here
+# fields of ExportOptions (export/options.py) have descriptions; their form titles are given here
 _EXPORT_TITLES = {"segment_id": "Segment id", "segment_version": "Segment version",
                   "role_arn": "Export role ARN", "out": "Output file", "format": "Output format",
                   "export_fields": "Include export-only fields", "chunk_rows": "Records per chunk",
                   "poll_initial_seconds": "First poll delay (s)", "poll_max_seconds": "Longest poll delay (s)",
-                  "timeout_seconds": "Job timeout (s)", "keep_raw": "Keep the raw export files"}
+                  "timeout_seconds": "Job timeout (s)", "keep_raw": "Keep the raw export files",
+                  "csv_safe": "Spreadsheet-safe CSV"}
 
 
 # the export's output is written on the machine that runs the flow: the form states where a relative path goes
@@ -157,7 +158,8 @@ ExportTarget = form_model(
     "flow.", (TargetParams, ("application_id", "bucket")), (ExportOptions, ("role_arn",)), titles=_EXPORT_TITLES)
 ExportChoices = form_model(
     "ExportChoices", "What to export", "A segment or every endpoint, and the output file.",
-    (ExportOptions, ("segment_id", "segment_version", "out", "format", "export_fields")), titles=_EXPORT_TITLES,
+    (ExportOptions, ("segment_id", "segment_version", "out", "format", "csv_safe", "export_fields")),
+    titles=_EXPORT_TITLES,
     descriptions=_EXPORT_DESCRIPTIONS)
 ExportAdvanced = form_model(
     "ExportAdvanced", "Custom", "Tuning and AWS details; the defaults suit most runs.",

@@ -1,5 +1,6 @@
 """Exports end to end against the local service over HTTP: formats, destinations, segments, the
-round trip through the import flow, job history paging and a failed export job."""
+round trip through the import flow, job history paging, a failed export job, and Pinpoint's raw files
+(encrypted at rest, deleted after download unless kept)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,9 @@ import pyarrow.parquet as pq
 import pytest
 
 from pinpoint_etl.core.errors import JobFailedError
-from pinpoint_etl.flows.export_run import ExportOptions, run_export
+from pinpoint_etl.export.options import ExportOptions
+from pinpoint_etl.export.run import run_export
+from pinpoint_etl.flows.export_target import configure_export_target
 from pinpoint_etl.flows.params import TargetParams
 from pinpoint_etl.flows.runtime import Runtime
 from pinpoint_etl.pinpoint.jobs import PollPolicy, create_export_job, create_import_job, list_jobs, poll_job
@@ -58,7 +61,12 @@ def fast(**kw) -> ExportOptions:
 
 
 def export(service, **kw):
-    return run_export(export_target(service), fast(role_arn=service.export_role_arn, **kw), Runtime())
+    opts = fast(role_arn=service.export_role_arn, **kw)
+    return run_export(configure_export_target(export_target(service), opts), opts, Runtime())
+
+
+def keys_under(s3_client, bucket: str, prefix: str) -> list[str]:
+    return [o["Key"] for o in s3_client.list_objects_v2(Bucket=bucket, Prefix=prefix).get("Contents", [])]
 
 
 def read_output(uri: str, s3_client) -> bytes:
@@ -128,7 +136,7 @@ def test_whole_application_exports_to_a_local_folder_and_to_s3(fmt, tmp_path, pi
     seed(pinpoint_client, pinpoint_env.application_id)
     # two endpoints per exported file and per chunk: several .gz files, columns that differ between chunks
     pinpoint_env.set_faults("ExportJob", records_per_file=2)
-    local = export(pinpoint_env, format=fmt, out=f"{tmp_path}/out/", chunk_rows=2)
+    local = export(pinpoint_env, format=fmt, out=f"{tmp_path}/out/", chunk_rows=2, keep_raw=True)
     remote = export(pinpoint_env, format=fmt, out=f"s3://{pinpoint_env.bucket}/backups/endpoints.{fmt}")
     for rep in (local, remote):
         assert rep.status == "succeeded", rep.errors
@@ -145,6 +153,9 @@ def test_whole_application_exports_to_a_local_folder_and_to_s3(fmt, tmp_path, pi
     assert local.files[0]["uri"] == str(tmp_path / "out" / f"endpoints-{local.run_id}.{fmt}")
     lines = gzip.decompress(read_output(local.exported[0]["uri"], s3_client)).decode().splitlines()
     assert len(lines) == 2 and json.loads(lines[0])["Id"] == "sms-1"  # Pinpoint's raw gzip NDJSON, kept
+    assert local.raw_kept and not remote.raw_kept  # by default the raw files go once the output is written
+    assert not [k for k in keys_under(s3_client, pinpoint_env.bucket, f"pinpoint-etl/{remote.run_id}/")
+                if k.endswith(".gz")]
     assert remote.files[0]["uri"] == f"s3://{pinpoint_env.bucket}/backups/endpoints.{fmt}"
     report = json.loads(read_output(f"s3://{pinpoint_env.bucket}/pinpoint-etl/{remote.run_id}/report.json",
                                     s3_client))
@@ -167,9 +178,8 @@ def test_export_fields_and_anomalies_are_reported_never_dropped(tmp_path, pinpoi
     assert recs["odd"]["Location.Latitude"] == ["47.61"] and recs["odd"]["EndpointStatus"] == ["ACTIVE"]
     assert rep.fields_dropped == {}
     # --delete-raw: Pinpoint's raw files are gone, the report stays
-    keys = [o["Key"] for o in s3_client.list_objects_v2(Bucket=pinpoint_env.bucket,
-                                                        Prefix=f"pinpoint-etl/{rep.run_id}/").get("Contents", [])]
-    assert keys == [f"pinpoint-etl/{rep.run_id}/report.json"]
+    assert keys_under(s3_client, pinpoint_env.bucket, f"pinpoint-etl/{rep.run_id}/") == \
+        [f"pinpoint-etl/{rep.run_id}/report.json"]
 
 
 def _import_job(pinpoint_env, pinpoint_client, s3_client, key: str, rows: list[str], **kw):
@@ -221,11 +231,15 @@ def test_round_trip_sample_data_import_export_reimport(tmp_path, pinpoint_env, p
     app = pinpoint_env.application_id
     first = import_endpoints(**flow_args(sources(SAMPLE_CSV), target_for(pinpoint_env), fast_options()))
     assert first["status"] == "succeeded" and first["rows_imported"] == EXPECTED["rows_valid"]
+    # a file to import again unchanged is exported --no-csv-safe: csv_safe quotes a push token starting with "-"
+    safe = export_endpoints(**export_args(export_target(pinpoint_env), fast(
+        role_arn=pinpoint_env.export_role_arn, out=str(tmp_path / "safe.csv"))))
+    assert safe["formulas_neutralised"] == {"Address": 1} and "--no-csv-safe" in safe["warnings"][0]
     out = tmp_path / "export.csv"
     rep = export_endpoints(**export_args(export_target(pinpoint_env), fast(role_arn=pinpoint_env.export_role_arn,
-                                                                          out=str(out))))
+                                                                          out=str(out), csv_safe=False)))
     assert rep["status"] == "succeeded" and rep["rows_written"] == EXPECTED["rows_valid"]
-    assert rep["anomalies"] == {}
+    assert rep["anomalies"] == {} and rep["formulas_neutralised"] == {} and rep["warnings"] == []
     _header, recs = csv_records(out.read_bytes())
     # the same endpoints, with the normalised (and, for duplicate Ids, the winning) values
     rejected = {r["id"] for r in EXPECTED["rejected"] if r.get("id")}
@@ -292,13 +306,12 @@ def test_configuration_errors_fail_before_any_job(pinpoint_env, monkeypatch):
 
     monkeypatch.delenv("PINPOINT_EXPORT_ROLE_ARN", raising=False)
     with pytest.raises(ConfigError, match="export role"):
-        run_export(export_target(pinpoint_env), fast(), Runtime())
+        configure_export_target(export_target(pinpoint_env), fast())
     with pytest.raises(ConfigError, match="segment_version needs a segment_id"):
-        run_export(export_target(pinpoint_env), fast(role_arn=pinpoint_env.export_role_arn, segment_version=2),
-                   Runtime())
+        configure_export_target(export_target(pinpoint_env), fast(role_arn=pinpoint_env.export_role_arn,
+                                                                  segment_version=2))
     with pytest.raises(TerminalError, match="CreateExportJob .* failed: NotFoundException"):
-        run_export(export_target(pinpoint_env), fast(role_arn=pinpoint_env.export_role_arn, segment_id="nope"),
-                   Runtime())
+        export(pinpoint_env, segment_id="nope")
 
 
 @pytest.mark.usefixtures("prefect_harness")
@@ -357,3 +370,57 @@ def test_export_deployment_runs_when_triggered_through_the_api(tmp_path, pinpoin
         runner.stop()
     assert run.state.is_completed(), run.state
     check_ndjson(out.read_bytes())
+
+
+def test_raw_files_are_encrypted_at_rest_as_the_bucket_asks(pinpoint_env, pinpoint_client, s3_client, tmp_path):
+    """Issue #15: Pinpoint's .gz files were stored unencrypted. CreateExportJob has no encryption setting: the
+    bucket's default encryption is how one asks, and S3 applies SSE-S3 where a bucket has none."""
+    seed(pinpoint_client, pinpoint_env.application_id)
+    pinpoint_env.set_faults("ExportJob", records_per_file=2)
+
+    def raw_encryption(rep):
+        assert rep.status == "succeeded" and rep.raw_kept and len(rep.exported) == 3
+        stored = [s3_client.head_object(Bucket=pinpoint_env.bucket, Key=f["uri"].split("/", 3)[3]).get(
+            "ServerSideEncryption") for f in rep.exported]
+        assert [f["sse"] for f in rep.exported] == stored and not rep.warnings
+        return set(stored)
+
+    assert raw_encryption(export(pinpoint_env, out=str(tmp_path / "a.csv"), keep_raw=True)) == {"AES256"}
+    s3_client.put_bucket_encryption(Bucket=pinpoint_env.bucket, ServerSideEncryptionConfiguration={"Rules": [
+        {"ApplyServerSideEncryptionByDefault": {"SSEAlgorithm": "aws:kms", "KMSMasterKeyID": "alias/pinpoint"}}]})
+    assert raw_encryption(export(pinpoint_env, out=str(tmp_path / "b.csv"), keep_raw=True)) == {"aws:kms"}
+
+
+def test_a_failed_jobs_pieces_are_deleted_too(pinpoint_env, pinpoint_client, s3_client, tmp_path):
+    seed(pinpoint_client, pinpoint_env.application_id)
+    pinpoint_env.set_faults("ExportJob", records_per_file=2, fail_pieces=1)  # pieces 2 and 3 are written
+    rep = export(pinpoint_env, out=str(tmp_path / "x.csv"))
+    assert rep.status == "failed" and rep.job["completed_pieces"] == 2 and not rep.raw_kept
+    assert keys_under(s3_client, pinpoint_env.bucket, f"pinpoint-etl/{rep.run_id}/") == \
+        [f"pinpoint-etl/{rep.run_id}/report.json"]
+
+
+def test_unreadable_lines_keep_the_raw_files_and_say_so(pinpoint_env, pinpoint_client, s3_client, tmp_path):
+    seed(pinpoint_client, pinpoint_env.application_id)
+    run_id = "x-20261123t101010-0badf11e"
+    s3_client.put_object(Bucket=pinpoint_env.bucket, Key=f"pinpoint-etl/{run_id}/export/zz/part-00000.gz",
+                         Body=gzip.compress(b'{"Id":"z1","ChannelType":"CUSTOM","Address":"z"}\nnot json\n'))
+    opts = fast(role_arn=pinpoint_env.export_role_arn, out=str(tmp_path / "x.csv"))
+    rep = run_export(configure_export_target(export_target(pinpoint_env), opts), opts, Runtime(), run_id=run_id)
+    assert rep.status == "partial" and (rep.rows_written, rep.lines_unreadable) == (6, 1) and rep.raw_kept
+    assert "could not be written" in rep.errors[0]
+    plain, kept = rep.warnings  # the file put here without encryption, and why the raw files stay
+    assert "1 raw export file(s) under" in plain and "without server-side encryption" in plain and "are kept" in kept
+    assert len([k for k in keys_under(s3_client, pinpoint_env.bucket, f"pinpoint-etl/{run_id}/export/")]) == 2
+
+
+def test_a_failed_delete_is_a_warning_and_the_report_is_still_written(pinpoint_env, pinpoint_client, s3_client,
+                                                                     tmp_path):
+    seed(pinpoint_client, pinpoint_env.application_id)
+    pinpoint_env.set_faults("S3:DeleteObjects", error500=50)
+    rep = export(pinpoint_env, out=str(tmp_path / "x.csv"))
+    pinpoint_env.clear_faults()
+    assert rep.status == "succeeded" and rep.raw_kept and rep.errors == []
+    assert "could not delete the raw export files" in rep.warnings[0]
+    stored = json.loads(read_output(f"s3://{pinpoint_env.bucket}/pinpoint-etl/{rep.run_id}/report.json", s3_client))
+    assert stored["warnings"] == rep.warnings and stored["status"] == "succeeded"

@@ -51,10 +51,11 @@ def test_export_command_writes_ndjson_to_a_folder_and_parquet_to_s3(tmp_path, pi
     import typer
     from typer.testing import CliRunner
 
+    from pinpoint_etl.flows import cli
     from pinpoint_etl.flows.cli_export import register
 
     app = typer.Typer()
-    register(app)
+    register(app, guard=cli._guard, write_report=cli._write_report, err=cli.err)
     seed(pinpoint_client, pinpoint_env.application_id)
     env, runner = export_env(pinpoint_env), CliRunner()
     fast = ["--poll-initial", "0.05", "--poll-max", "0.2", "-q"]
@@ -106,3 +107,47 @@ def test_export_configuration_errors_exit_2(tmp_path, pinpoint_env):
     out = run_cli("export", "--out", str(tmp_path / "e.csv"), env={"AWS_CONFIG_FILE": "/dev/null",
                                                                    "AWS_SHARED_CREDENTIALS_FILE": "/dev/null"})
     assert out.returncode == 2 and "No AWS target configured" in out.stderr
+
+
+def test_export_csv_is_spreadsheet_safe_by_default_and_keeps_raw_files_only_when_asked(tmp_path, pinpoint_env,
+                                                                                      pinpoint_client, s3_client):
+    """Issue #15: --csv-safe is on for CSV (--no-csv-safe turns it off); --keep-raw keeps Pinpoint's .gz files."""
+    import csv
+    import io
+
+    import typer
+    from typer.testing import CliRunner
+
+    from pinpoint_etl.flows import cli
+    from pinpoint_etl.flows.cli_export import register
+
+    app = typer.Typer()
+    register(app, guard=cli._guard, write_report=cli._write_report, err=cli.err)
+    pinpoint_client.update_endpoints_batch(ApplicationId=pinpoint_env.application_id, EndpointBatchRequest={"Item": [
+        {"Id": "f1", "ChannelType": "SMS", "Address": "+447700900123", "Metrics": {"delta": -2.0},
+         "Attributes": {"Note": ['=HYPERLINK("http://x.example","x")', "-2+3", "-2", "@SUM(1)"]}}]})
+    env, runner = export_env(pinpoint_env), CliRunner()
+    fast = ["--poll-initial", "0.05", "--poll-max", "0.2", "-q"]
+
+    def run(name, *flags):
+        result = runner.invoke(app, ["export", "--out", str(tmp_path / f"{name}.csv"), "--report",
+                                     str(tmp_path / f"{name}.json"), *fast, *flags], env=env)
+        assert result.exit_code == 0, result.output
+        rows = list(csv.reader(io.StringIO((tmp_path / f"{name}.csv").read_text(encoding="utf-8"))))
+        header, (row,) = rows[0], rows[1:]
+        cells = {h: row[i] for i, h in enumerate(header) if h != "Attributes.Note"}
+        notes = [v for h, v in zip(header, row) if h == "Attributes.Note"]
+        return json.loads((tmp_path / f"{name}.json").read_text()), cells, notes
+
+    report, cells, notes = run("safe", "--keep-raw")
+    assert notes == ["'=HYPERLINK(\"http://x.example\",\"x\")", "'-2+3", "-2", "'@SUM(1)"]
+    assert (cells["Address"], cells["Metrics.delta"]) == ("+447700900123", "-2")  # numbers are no formulas
+    assert report["formulas_neutralised"] == {"Attributes.Note": 3} and report["raw_kept"] is True
+    assert all(s3_client.head_object(Bucket=pinpoint_env.bucket, Key=f["uri"].split("/", 3)[3])
+               for f in report["exported"])
+    report, cells, notes = run("plain", "--no-csv-safe")
+    assert notes == ['=HYPERLINK("http://x.example","x")', "-2+3", "-2", "@SUM(1)"]
+    assert report["formulas_neutralised"] == {} and report["raw_kept"] is False
+    assert not [o for o in s3_client.list_objects_v2(Bucket=pinpoint_env.bucket, Prefix=f"pinpoint-etl/"
+                                                     f"{report['run_id']}/").get("Contents", [])
+                if o["Key"].endswith(".gz")]
