@@ -20,6 +20,7 @@ from typing import Protocol
 from pyarrow import feather
 
 from pinpoint_etl.core.errors import PipelineError
+from pinpoint_etl.core.masking import scrub
 from pinpoint_etl.export import job as jobs
 from pinpoint_etl.export.check import Checker
 from pinpoint_etl.export.columns import output_columns
@@ -57,7 +58,7 @@ def run_export(target, opts: ExportOptions, runtime: ExportRuntime, *, run_id: s
     run_base = s3io.join(f"s3://{target.bucket}", target.prefix, run_id) if target.prefix \
         else f"s3://{target.bucket}/{run_id}"
     prefix_uri = f"{run_base}/export/"
-    report = ExportReport(run_id=run_id, status="failed", target=target.label, application_id=target.application_id,
+    report = ExportReport(run_id=run_id, status="failed", target=scrub(target.label), application_id=target.application_id,
                           segment_id=opts.segment_id, segment_version=opts.segment_version, format=opts.format,
                           export_prefix=prefix_uri)
     what = (f"segment {opts.segment_id}" + (f" version {opts.segment_version}" if opts.segment_version else "")
