@@ -17,7 +17,9 @@ Jobs
   rows alone → COMPLETED with TotalFailures > 0. Endpoints from good pieces stay registered.
 * TotalProcessed = rows read (failed rows included); TotalFailures = failed rows only.
 * Failures: ``"s3://b/k.csv row 7: reason"``, ``"s3://b/k.csv: reason"`` (piece),
-  ``"<S3Url or S3UrlPrefix>: reason"`` (job: role, missing files, size). First 100 kept.
+  ``"<S3Url or S3UrlPrefix>: reason"`` (job: role, missing files, size). First 100 kept. AWS never
+  documented this text (❓): the row shape is our own choice, and the ``failures_shape`` knob makes
+  the service write others (file only, endpoint id only, free text) so clients are tested on them.
 * RegisterEndpoints / DefineSegment omitted = false. ExternalId defaults to the account id in
   Definition (as in DG-import's examples). DefineSegment creates the IMPORT segment at
   CreateImportJob (Definition.SegmentId is in the create response; Size 0 until the job ends).

@@ -16,12 +16,19 @@ reset its backends (which drops all Pinpoint state).
 
 S3 additions: fault knobs ``S3:<Operation>`` (operation told from method, path and query), and
 ``x-amz-expected-bucket-owner`` (boto3 ``ExpectedBucketOwner``) naming another account than the
-bucket's owner → 403 ``AccessDenied``, as S3 does (moto ignores the header).
+bucket's owner → 403 ``AccessDenied``, as S3 does (moto ignores the header). Conditional writes
+(PutObject with ``If-None-Match: *`` or ``If-Match``) are carried out one at a time, so that two
+of them racing for one key cannot both succeed (moto checks, then writes).
+
+The ``drop`` knob (any operation) is carried out here: the request is served, then the connection
+is closed without the answer.
 """
 
 from __future__ import annotations
 
 import json
+import socket
+import threading
 import time
 from typing import Any
 from urllib.parse import parse_qs
@@ -36,6 +43,7 @@ S3_ERRORS = {
     "error500": (500, "InternalError", "We encountered an internal error. Please try again."),
     "owner": (403, "AccessDenied", "Access Denied"),
 }
+_CONDITIONAL_WRITES = threading.Lock()
 
 
 def _credential_service(environ: dict[str, Any]) -> str | None:
@@ -149,19 +157,42 @@ class LocalMiddleware:
         if path == "/moto-api/reset" and method == "POST":
             SCHEDULER.cancel_all()
             FAULTS.clear()
+        FAULTS.answer_dropped()  # a mark left by an earlier request on this thread is forgotten
         s3 = s3_operation(environ)
+        conditional = False
         if s3:
             operation, bucket = s3
+            drop_delay = FAULTS.call_knob(f"S3:{operation}", "drop_delay", 0.0) if operation else 0.0
             fault, latency = FAULTS.take_call_fault(f"S3:{operation}") if operation else (None, 0.0)
             if latency:
                 time.sleep(latency)
-            if fault:
+            if fault == "drop":
+                FAULTS.drop_answer(drop_delay)
+            elif fault:
                 _drain(environ)
                 return self._s3_error(fault, environ, start_response)
             if _owner_mismatch(environ, bucket):
                 _drain(environ)
                 return self._s3_error("owner", environ, start_response)
-        return self.app(environ, start_response)
+            conditional = operation == "PutObject" and any(
+                h in environ for h in ("HTTP_IF_NONE_MATCH", "HTTP_IF_MATCH"))
+        if conditional:
+            with _CONDITIONAL_WRITES:
+                answer = self.app(environ, start_response)
+        else:
+            answer = self.app(environ, start_response)
+        delay = FAULTS.answer_dropped()
+        if delay is None:
+            return answer
+        for _ in answer:  # the work is done; the answer is lost
+            pass
+        if hasattr(answer, "close"):
+            answer.close()
+        time.sleep(delay)
+        sock = environ.get("werkzeug.socket")
+        if sock is not None:
+            sock.shutdown(socket.SHUT_RDWR)
+        raise ConnectionAbortedError("fault knob drop: the answer is lost")  # werkzeug: connection dropped
 
     @staticmethod
     def _s3_error(fault: str, environ: dict[str, Any], start_response: Any) -> list[bytes]:

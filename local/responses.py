@@ -94,6 +94,7 @@ class LocalPinpointResponse(PinpointResponse):
             action = self._get_action() or ""
             if not action:
                 raise MethodNotAllowed(f"{self.method} is not allowed on {self.path}")
+            drop_delay = FAULTS.call_knob(action, "drop_delay", 0.0)
             fault, latency = FAULTS.take_call_fault(action)
             if latency:
                 time.sleep(latency)
@@ -101,6 +102,8 @@ class LocalPinpointResponse(PinpointResponse):
                 raise TooManyRequests("Too many requests")
             if fault == "error500":
                 raise InternalServerError("Internal server error")
+            if fault == "drop":  # carried out below; the middleware then loses the answer
+                FAULTS.drop_answer(drop_delay)
             if len(self.raw_body or b"") > MAX_PAYLOAD:
                 raise PayloadTooLarge("Request payload is larger than 7 MB")
             status, headers, body = super().call_action()

@@ -1,5 +1,8 @@
 """boto3 sessions and clients for Pinpoint and S3, with botocore's standard retry mode.
 
+CreateImportJob goes through a second Pinpoint client that botocore never retries: a create whose
+answer was lost must look for the job it may have made before it is sent again (``flows.import_run``).
+
 The standard credential chain is used unless the name of a prefect-aws ``AwsCredentials``
 block is given. Endpoints come from boto3's own ``AWS_ENDPOINT_URL`` /
 ``AWS_ENDPOINT_URL_PINPOINT`` / ``AWS_ENDPOINT_URL_S3`` variables, so the same code talks
@@ -28,16 +31,24 @@ class AwsClients:
     s3: object
     region: str
     account_id: str | None = field(default=None)
+    pinpoint_once: object = field(default=None)  # no botocore retries: for calls never to be re-sent blind
+
+    def __post_init__(self):
+        if self.pinpoint_once is None:
+            self.pinpoint_once = self.pinpoint
 
 
-def retry_config(max_attempts: int = 5) -> Config:
+def retry_config(max_attempts: int = 5, *, retries: bool = True) -> Config:
     """botocore's standard retry mode: 429/5xx/connection errors retried with jittered backoff, 4xx not.
 
-    ``AWS_MAX_ATTEMPTS`` (boto3's own variable) overrides the number of attempts.
+    ``AWS_MAX_ATTEMPTS`` (boto3's own variable) overrides the number of attempts; ``retries=False``
+    makes one attempt whatever it says. ``PINPOINT_ETL_READ_TIMEOUT`` (seconds) overrides the read timeout.
     """
     max_attempts = int(os.environ.get("AWS_MAX_ATTEMPTS") or max_attempts)
-    return Config(retries={"mode": "standard", "max_attempts": max_attempts},
-                  connect_timeout=10, read_timeout=60, max_pool_connections=16)
+    read_timeout = float(os.environ.get("PINPOINT_ETL_READ_TIMEOUT") or 60)
+    policy = {"max_attempts": max_attempts} if retries else {"total_max_attempts": 1}
+    return Config(retries={"mode": "standard", **policy},
+                  connect_timeout=10, read_timeout=read_timeout, max_pool_connections=16)
 
 
 def make_session(*, region: str | None = None, credentials_block: str | None = None) -> boto3.session.Session:
@@ -69,7 +80,8 @@ def make_clients(*, region: str | None = None, credentials_block: str | None = N
                           "(environment, profile, role) or pass the name of a prefect-aws AwsCredentials block")
     cfg = retry_config(max_attempts)
     return AwsClients(session=session, pinpoint=session.client("pinpoint", config=cfg),
-                      s3=session.client("s3", config=cfg), region=session.region_name)
+                      s3=session.client("s3", config=cfg), region=session.region_name,
+                      pinpoint_once=session.client("pinpoint", config=retry_config(retries=False)))
 
 
 def aws_target_configured() -> bool:

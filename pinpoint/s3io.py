@@ -104,7 +104,9 @@ def open_write(uri: str, *, s3=None, options: WriteOptions | None = None) -> Ite
                 yield fh
         except AWS_EXCEPTIONS as exc:
             raise translate(exc, f"writing {uri}") from None
-        except ValueError as exc:  # smart-open reports a missing/forbidden bucket this way
+        except ValueError as exc:  # smart-open wraps a failed CreateMultipartUpload in a ValueError
+            if isinstance(exc.__cause__, AWS_EXCEPTIONS):  # its cause says what it was (a 500 is transient)
+                raise translate(exc.__cause__, f"writing {uri}") from None
             raise TerminalError(f"writing {uri} failed: {exc}".split(" (")[0]) from None
         return
     path = Path(uri)
