@@ -1,7 +1,15 @@
 """The import run, stage by stage, independent of how it is driven (Prefect flow or CLI).
 
-configure (fail fast) → stage (read, normalise, validate, write parts) → one import job per part
-(at most N at once) → poll → report. Prefect and the console plug in through a ``Runtime``.
+configure (fail fast) → claim the run id → stage (read, normalise, validate, write parts) → one
+import job per part (at most N at once; never two: ``jobs.json`` and the claim, see below) → poll →
+ledger → report. Prefect and the console plug in through a ``Runtime``.
+
+Exactly one job per part: a run holds its run id's claim (``pinpoint.claims``) while it stages and
+creates jobs, so a second identical run waits for the first and then reuses its staging and jobs;
+each job id goes to ``jobs.json`` as soon as CreateImportJob answers, and a re-run reads it. The
+create itself is never re-sent blind: after an unclear answer (5xx, read timeout, closed connection)
+the run looks for the job it may have made, and so does a run that is not its run id's first one
+before creating a job ``jobs.json`` does not know.
 """
 
 from __future__ import annotations
@@ -12,17 +20,37 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pinpoint_etl.core.errors import ConfigError, JobTimeoutError, PipelineError
+from pinpoint_etl.core.errors import ConfigError, JobTimeoutError, PipelineError, TerminalError, TransientError
 from pinpoint_etl.flows.params import ImportOptions, SourceParams, TargetParams
 from pinpoint_etl.flows.runtime import Runtime
 from pinpoint_etl.pinpoint import s3io
-from pinpoint_etl.pinpoint.jobs import JobSnapshot, PollPolicy, create_import_job, find_import_job, poll_job, retry_transient
+from pinpoint_etl.pinpoint.claims import RunClaim
+from pinpoint_etl.pinpoint.errors import UnclearAnswer
+from pinpoint_etl.pinpoint.jobbook import JobBook
+from pinpoint_etl.pinpoint.jobs import (
+    JobSnapshot,
+    PollPolicy,
+    create_import_job,
+    find_created_job,
+    get_job,
+    poll_job,
+    retry_transient,
+)
+from pinpoint_etl.pinpoint.stop import pause
+from pinpoint_etl.report.outcomes import RunCounts
 from pinpoint_etl.report.summary import PartOutcome, RunReport, import_report, now, validate_report
 from pinpoint_etl.sources.locate import expand_sources
 from pinpoint_etl.sources.options import ReadOptions
 from pinpoint_etl.staging import ledger
 from pinpoint_etl.staging.executors import resolve_runner
-from pinpoint_etl.staging.prepare import Prepared, StagedPart, StageOptions, from_manifest, prepare
+from pinpoint_etl.staging.prepare import (
+    Prepared,
+    StagedPart,
+    StageOptions,
+    check_all_columns,
+    from_manifest,
+    prepare,
+)
 from pinpoint_etl.staging.run_id import derive_run_id
 from pinpoint_etl.transforms.columns import load_mapping_file
 
@@ -30,6 +58,10 @@ if TYPE_CHECKING:
     from pinpoint_etl.pinpoint.clients import AwsClients
 
 _ROLE_ARN = re.compile(r"^arn:aws[a-z-]*:iam::\d{12}:role/[\w+=,.@/-]+$")
+
+
+class Interrupted(TerminalError):
+    """Ctrl-C or SIGTERM: the run stopped at once; the message says how to resume it."""
 
 
 @dataclass
@@ -107,15 +139,26 @@ def run_validate(src: SourceParams, out_dir: str, runtime: Runtime, *, staged_fo
     final = s3io.join(out_base, ledger.FINAL_NAME)
     os.replace(prepared.ledger_uri, final)  # no job follows: the staging ledger is the final one
     prepared.ledger_uri = final
-    report = validate_report(prepared, started=started)
-    report.ledger = {"uri": final, "counts": {"staged": prepared.rows_valid, "rejected": prepared.rows_rejected,
-                                              "superseded": prepared.rows_superseded}}
+    counts = RunCounts.from_ledger(prepared.ledger_counts, 0, rows_read=prepared.rows_read)
+    report = validate_report(prepared, counts, started=started)
+    report.ledger = {"uri": final, "counts": dict(prepared.ledger_counts)}
     runtime.publish(report)
     return report
 
 
-def import_part(target: Target, opts: ImportOptions, part: StagedPart, run_id: str, runtime: Runtime) -> PartOutcome:
-    """Create (once) and poll the import job of one staged part; never raises for job problems."""
+@dataclass
+class _Jobs:
+    """What the job of each part is decided from: the run's jobs.json and claim."""
+
+    book: JobBook
+    claim_number: int
+    look_first: bool  # not the run id's first claim: a job jobs.json does not know may exist
+
+
+def import_part(target: Target, opts: ImportOptions, part: StagedPart, run_id: str, runtime: Runtime,
+                jobs: _Jobs) -> PartOutcome:
+    """The import job of one staged part — the one jobs.json names, or one created once — polled to
+    its end; never raises for job problems."""
     pinpoint = target.clients.pinpoint
     last: list[JobSnapshot] = []
 
@@ -124,9 +167,7 @@ def import_part(target: Target, opts: ImportOptions, part: StagedPart, run_id: s
         runtime.job_update(run_id, part, snap)
 
     try:
-        job, reused = _create_once(target, opts, part, run_id)
-        if reused:
-            runtime.job_reused(run_id, part, job)
+        job = _job_of(target, opts, part, run_id, runtime, jobs)
         seen(job)
         policy = PollPolicy(initial=opts.poll_initial_seconds, max_interval=opts.poll_max_seconds,
                             timeout=opts.timeout_seconds)
@@ -142,20 +183,65 @@ def import_part(target: Target, opts: ImportOptions, part: StagedPart, run_id: s
         return PartOutcome(part=part, job=last[0] if last else None, error=str(exc.with_run(run_id)))
 
 
-def _create_once(target: Target, opts: ImportOptions, part: StagedPart, run_id: str) -> tuple[JobSnapshot, bool]:
-    """CreateImportJob, unless a job for this exact staged file exists already (a re-run of the same
-    input, or a create that succeeded although its answer was lost): that job is reused (not with force).
-    Returns the job and whether an earlier run had created it."""
-    def existing() -> JobSnapshot | None:
-        job = find_import_job(target.clients.pinpoint, target.application_id, part.uri)
-        return job if job is not None and job.state != "failed" else None
+def _job_of(target: Target, opts: ImportOptions, part: StagedPart, run_id: str, runtime: Runtime,
+            jobs: _Jobs) -> JobSnapshot:
+    """The part's job from jobs.json unless it FAILED; else one found (made by a create whose answer was
+    lost); else a new one."""
+    pinpoint, app = target.clients.pinpoint, target.application_id
+    known = jobs.book.job_id(part.uri)
+    if known is not None:
+        snap = retry_transient(lambda: get_job(pinpoint, app, known, "import", run_id=run_id))
+        if snap.state != "failed":
+            runtime.log(f"run {run_id}: {part.uri} has job {known} already (jobs.json): following it")
+            return snap
+        runtime.log(f"run {run_id}: job {known} for {part.uri} failed earlier: creating a new one")
+    elif jobs.look_first and (found := _find(target, part, run_id, jobs)) is not None:
+        runtime.log(f"run {run_id}: found job {found.id} for {part.uri}, created by an earlier attempt "
+                    "whose answer was lost: following it")
+        return _record(found, part, run_id, runtime, jobs)
+    return _create_once(target, opts, part, run_id, runtime, jobs)
 
-    if not opts.force and (job := existing()) is not None:
-        return job, True
-    return retry_transient(lambda: create_import_job(
-        target.clients.pinpoint, target.application_id, s3_url=part.uri, role_arn=target.role_arn,
-        fmt=opts.staged_format, register_endpoints=opts.register_endpoints, define_segment=opts.define_segment,
-        segment_name=opts.segment_name, segment_id=opts.segment_id, run_id=run_id), before_retry=existing), False
+
+def _find(target: Target, part: StagedPart, run_id: str, jobs: _Jobs) -> JobSnapshot | None:
+    return retry_transient(lambda: find_created_job(target.clients.pinpoint, target.application_id, part.uri,
+                                                    since=0.0, exclude=jobs.book.known()))
+
+
+def _record(job: JobSnapshot, part: StagedPart, run_id: str, runtime: Runtime, jobs: _Jobs) -> JobSnapshot:
+    try:
+        jobs.book.record(part.uri, job.id, claim=jobs.claim_number)
+    except PipelineError as exc:  # the job exists all the same; a re-run finds it (see _job_of)
+        runtime.log(f"run {run_id}: could not write jobs.json ({exc.detail}); following job {job.id} anyway")
+    return job
+
+
+def _create_once(target: Target, opts: ImportOptions, part: StagedPart, run_id: str, runtime: Runtime,
+                 jobs: _Jobs, attempts: int = 4) -> JobSnapshot:
+    """CreateImportJob, never re-sent blind: botocore does not retry it (``clients.pinpoint_once``), and
+    after an unclear answer the job is looked for before another create."""
+    delay = 1.0
+    for attempt in range(attempts):
+        try:
+            job = create_import_job(
+                target.clients.pinpoint_once, target.application_id, s3_url=part.uri, role_arn=target.role_arn,
+                fmt=opts.staged_format, register_endpoints=opts.register_endpoints,
+                define_segment=opts.define_segment, segment_name=opts.segment_name, segment_id=opts.segment_id,
+                run_id=run_id)
+            return _record(job, part, run_id, runtime, jobs)
+        except UnclearAnswer as exc:
+            runtime.log(f"run {run_id}: CreateImportJob for {part.uri} got no clear answer ({exc.detail}); "
+                        "looking for the job before creating one")
+            if (found := _find(target, part, run_id, jobs)) is not None:
+                runtime.log(f"run {run_id}: job {found.id} for {part.uri} was created: following it")
+                return _record(found, part, run_id, runtime, jobs)
+            if attempt == attempts - 1:
+                raise
+        except TransientError:
+            if attempt == attempts - 1:
+                raise
+        pause(delay)
+        delay *= 2
+    raise AssertionError("unreachable")
 
 
 def run_import(src: SourceParams, target_params: TargetParams, opts: ImportOptions, runtime: Runtime,
@@ -170,10 +256,43 @@ def run_import(src: SourceParams, target_params: TargetParams, opts: ImportOptio
     out_base = f"s3://{target.bucket}/{target.prefix}/{run_id}" if target.prefix else f"s3://{target.bucket}/{run_id}"
     runtime.log(f"run {run_id}: importing into application {target.application_id} via {target.label}; "
                 f"staging under {out_base}/")
+    stage_opts = stage_options(src, opts)
+    try:  # bad columns fail before anything is written, the claim included
+        check_all_columns(StageOptions(**{**stage_opts.__dict__, "sources": expand_sources(src.sources, s3_client=s3)}),
+                          {"client": s3})
+    except PipelineError as exc:
+        raise exc.with_run(run_id) from None
+    claim = RunClaim(out_base, s3=s3, options=target.write_options)
+    phase = ["waiting for another process running it"]  # and whether anything was staged: see release
+    try:
+        held = claim.acquire(on_wait=lambda other: runtime.log(
+            f"run {run_id}: another process is running this run ({other.describe()}); waiting for it to end, "
+            "then reusing what it staged and the jobs it created"))
+        if held.waited_for is not None:
+            runtime.log(f"run {run_id}: the other process has ended; going on from its staging and jobs")
+        if held.took_over_from is not None:
+            runtime.log(f"run {run_id}: taking over from a run that stopped ({held.took_over_from.describe()})")
+        return _claimed_run(src, opts, runtime, target, run_id, out_base, held.claim.number, started, phase)
+    except KeyboardInterrupt:
+        jobs_go_on = " (its import jobs go on in Pinpoint and are followed again)" if phase[0] == "polling" else ""
+        raise Interrupted(f"interrupted while {phase[0]}; re-run the same command to resume{jobs_go_on}",
+                          run_id=run_id) from None
+    finally:
+        claim.release(keep=phase[0] != "staging")
+
+
+def _claimed_run(src: SourceParams, opts: ImportOptions, runtime: Runtime, target: Target, run_id: str,
+                 out_base: str, claim_number: int, started: str, phase: list[str]) -> RunReport:
+    s3, owner = target.clients.s3, target.write_options.expected_owner
+    left = s3io.abort_uploads(s3, f"{out_base}/", expected_owner=owner)  # we hold the claim: nobody else writes
+    if left:
+        runtime.log(f"run {run_id}: aborted {left} unfinished upload(s) left by a run that stopped")
+    phase[0] = "staging"
     earlier = None if opts.force else s3io.read_bytes(f"{out_base}/manifest.json", s3=s3)
     if earlier is not None:
         prepared: Prepared = from_manifest(json.loads(earlier), out_base)
-        runtime.resumed(run_id)
+        runtime.log(f"run {run_id}: this input was staged before (manifest found): resuming without staging "
+                    f"or uploading again; earlier jobs for its files are reused (--force starts afresh)")
     else:
         try:
             prepared = prepare(stage_options(src, opts), run_id=run_id, out_base=out_base, s3=s3,
@@ -182,16 +301,30 @@ def run_import(src: SourceParams, target_params: TargetParams, opts: ImportOptio
                                                                 src.workers, src.dask_address))
         except PipelineError as exc:
             raise exc.with_run(run_id) from None
+    phase[0] = "starting the import jobs"
     runtime.log(f"run {run_id}: staged {prepared.rows_valid} rows in {len(prepared.parts)} part(s); "
                 f"{prepared.rows_rejected} rejected, {prepared.rows_superseded} superseded")
-    outcomes = runtime.run_jobs(prepared.parts, lambda part: import_part(target, opts, part, run_id, runtime),
+    book = JobBook.load(out_base, run_id, s3=s3, options=target.write_options)
+    if opts.force and book.parts:
+        book.forget_all()
+    jobs = _Jobs(book=book, claim_number=claim_number, look_first=claim_number > 1)
+    phase[0] = "polling"
+    outcomes = runtime.run_jobs(prepared.parts, lambda part: import_part(target, opts, part, run_id, runtime, jobs),
                                 limit=opts.max_concurrent_jobs)
-    report = import_report(prepared, outcomes, target=target.label, started=started)
+    phase[0] = "writing the ledger"
     final = f"{out_base}/{ledger.FINAL_NAME}"
-    counts = ledger.finalise(prepared.ledger_uri, final, outcomes, s3=s3, write_options=target.write_options)
-    report.ledger = {"uri": final, "counts": dict(counts)}
+    try:
+        counts = ledger.finalise(prepared.ledger_uri, final, outcomes, rows_read=prepared.rows_read, s3=s3,
+                                 write_options=target.write_options)
+    except PipelineError as exc:
+        raise exc.with_run(run_id) from None
+    report = import_report(prepared, outcomes, counts, target=target.label, started=started)
+    report.ledger = {"uri": final, "counts": dict(counts.fates)}
     if report.status == "succeeded" and not opts.keep_staged and prepared.parts:
-        s3io.delete_objects(s3, [p.uri for p in prepared.parts], expected_owner=target.write_options.expected_owner)
+        try:
+            s3io.delete_objects(s3, [p.uri for p in prepared.parts], expected_owner=owner)
+        except PipelineError as exc:  # every row's fate is known: the run stands, the leftovers are reported
+            report.warnings.append(f"the staged import files were not deleted: {exc.detail}")
     s3io.write_bytes(f"{out_base}/report.json", report.to_json().encode(), s3=s3, options=target.write_options)
     runtime.publish(report)
     return report

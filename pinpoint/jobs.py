@@ -1,13 +1,15 @@
 """Pinpoint import/export jobs: create, read, poll with backoff and jitter, and list with paging.
 
 botocore ships no paginators for Pinpoint, so listing loops on ``NextToken`` here. Every
-failure becomes a TerminalError or TransientError (pinpoint.errors) naming the run and job.
+failure becomes a TerminalError or TransientError (pinpoint.errors) naming the run and job. Waits
+end at once when the run is told to stop (``pinpoint.stop``).
 """
 
 from __future__ import annotations
 
 import random
 import time
+from datetime import datetime
 from dataclasses import dataclass, field
 from typing import Callable, Iterator, Literal
 
@@ -15,6 +17,7 @@ from pinpoint_etl.core.errors import JobTimeoutError, TransientError
 from pinpoint_etl.core.masking import scrub
 from pinpoint_etl.pinpoint.errors import AWS_EXCEPTIONS, translate
 from pinpoint_etl.pinpoint.states import JobState, is_final, job_state
+from pinpoint_etl.pinpoint.stop import pause
 
 JobKind = Literal["import", "export"]
 
@@ -91,7 +94,7 @@ def _call(what: str, fn: Callable[[], dict], **context) -> dict:
 
 def retry_transient(fn: Callable[[], "JobSnapshot"], *, attempts: int = 4, first_delay: float = 1.0,
                     before_retry: Callable[[], "JobSnapshot | None"] | None = None,
-                    sleep: Callable[[float], None] = time.sleep) -> "JobSnapshot":
+                    sleep: Callable[[float], None] = pause) -> "JobSnapshot":
     """Call ``fn``, retrying TransientErrors (that outlasted botocore's own retries) with doubling delays.
 
     ``before_retry`` may return a job that already exists (a create whose answer was lost); it is then
@@ -155,7 +158,7 @@ def get_job(pinpoint, application_id: str, job_id: str, kind: JobKind, *, run_id
 
 def poll_job(pinpoint, application_id: str, job_id: str, kind: JobKind, *, policy: PollPolicy = PollPolicy(),
              on_update: Callable[[JobSnapshot], None] | None = None, run_id: str | None = None,
-             sleep: Callable[[float], None] = time.sleep) -> JobSnapshot:
+             sleep: Callable[[float], None] = pause) -> JobSnapshot:
     """Poll until the job is final or ``policy.timeout`` passes (JobTimeoutError naming the job).
 
     Throttling and 5xx answers that outlast botocore's own retries are absorbed here: the poll
@@ -213,9 +216,27 @@ def list_jobs(pinpoint, application_id: str, kind: JobKind = "import", *, segmen
             return
 
 
-def find_import_job(pinpoint, application_id: str, s3_url: str, *, scan: int = 200) -> JobSnapshot | None:
-    """The newest import job whose S3Url is ``s3_url`` among the latest ``scan`` jobs, if any."""
-    for job in list_jobs(pinpoint, application_id, "import", limit=scan):
-        if job.definition.get("S3Url") == s3_url:
-            return job
-    return None
+def find_created_job(pinpoint, application_id: str, s3_url: str, *, since: float,
+                     exclude: frozenset[str] = frozenset()) -> JobSnapshot | None:
+    """The import job for ``s3_url`` created at ``since`` (epoch seconds) or later, not in ``exclude``.
+
+    For a create whose answer was lost: every page of GetImportJobs is read (Pinpoint documents no
+    order), allowing the service's clock ten minutes either way.
+    """
+    found = None
+    for job in list_jobs(pinpoint, application_id, "import", page_size=100):
+        if job.definition.get("S3Url") != s3_url or job.id in exclude:
+            continue
+        created = _epoch(job.creation_date)
+        if created is not None and created < since - 600:
+            continue
+        if found is None or (_epoch(job.creation_date) or 0) > (_epoch(found.creation_date) or 0):
+            found = job
+    return found
+
+
+def _epoch(iso: str | None) -> float | None:
+    try:
+        return datetime.fromisoformat(iso.replace("Z", "+00:00")).timestamp() if iso else None
+    except ValueError:
+        return None

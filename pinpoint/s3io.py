@@ -9,18 +9,22 @@ renamed, which gives the same all-or-nothing guarantee. Clients are passed in ex
 from __future__ import annotations
 
 import contextlib
+import errno
+import logging
 import os
 import tempfile
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO, Iterator
 
 from botocore.exceptions import ClientError
 
-from pinpoint_etl.core.errors import ConfigError, TerminalError
+from pinpoint_etl.core.errors import ConfigError, PipelineError, TerminalError
 from pinpoint_etl.pinpoint.errors import AWS_EXCEPTIONS, translate
 
 PART_SIZE = 16 * 1024 * 1024
+log = logging.getLogger("pinpoint_etl")
 
 
 @dataclass(frozen=True)
@@ -90,36 +94,130 @@ def transport_params(s3, options: WriteOptions | None = None) -> dict:
             "client_kwargs": {f"S3.Client.{m}": opts.kwargs_for(m) for m in methods if opts.kwargs_for(m)}}
 
 
+_NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
+
+
+def _no_space(exc: BaseException, where: str) -> BaseException:
+    """A full disk (or quota) as a one-line TerminalError naming the file; other errors unchanged."""
+    if isinstance(exc, OSError) and exc.errno in _NO_SPACE:
+        return TerminalError(f"writing {where} failed: {exc.strerror}", source=where)
+    return exc
+
+
+def _terminate(fh) -> None:
+    """Abort the multipart upload of a smart-open writer, also after a failed CompleteMultipartUpload."""
+    terminate = getattr(fh, "terminate", None)
+    if terminate is not None:
+        try:
+            terminate()
+        except Exception:  # noqa: BLE001 - the first error is the one to report
+            log.warning("could not abort the multipart upload of %s", getattr(fh, "name", "an S3 object"))
+
+
 @contextlib.contextmanager
-def open_write(uri: str, *, s3=None, options: WriteOptions | None = None) -> Iterator[BinaryIO]:
-    """Open ``uri`` (s3:// or a local path) for binary writing; all or nothing."""
+def open_write(uri: str, *, s3=None, options: WriteOptions | None = None,
+               outputs: "Outputs | None" = None) -> Iterator[BinaryIO]:
+    """Open ``uri`` (s3:// or a local path) for binary writing; all or nothing.
+
+    An S3 object exists once its multipart upload completes, when the block ends; any failure aborts
+    the upload (also a failed completion). A local file is written under a temporary name and renamed
+    when the block ends — or, with ``outputs``, only by ``outputs.commit()``.
+    """
     if is_s3(uri):
         if s3 is None:
             raise ConfigError(f"an S3 client is needed to write {uri}")
         import smart_open  # loaded on first S3 use: local runs need neither it nor boto3
 
         try:
-            with smart_open.open(uri, "wb", transport_params=transport_params(s3, options),
-                                 compression="disable") as fh:
-                yield fh
+            fh = smart_open.open(uri, "wb", transport_params=transport_params(s3, options), compression="disable")
         except AWS_EXCEPTIONS as exc:
             raise translate(exc, f"writing {uri}") from None
         except ValueError as exc:  # smart-open wraps a failed CreateMultipartUpload in a ValueError
             if isinstance(exc.__cause__, AWS_EXCEPTIONS):  # its cause says what it was (a 500 is transient)
                 raise translate(exc.__cause__, f"writing {uri}") from None
             raise TerminalError(f"writing {uri} failed: {exc}".split(" (")[0]) from None
+        try:
+            yield fh
+            fh.close()  # completes the upload
+        except BaseException as exc:
+            _terminate(fh)
+            if isinstance(exc, AWS_EXCEPTIONS):
+                raise translate(exc, f"writing {uri}") from None
+            raise
+        if outputs is not None:
+            outputs.written(uri)
         return
     path = Path(uri)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    except OSError as exc:
+        raise _no_space(exc, str(path)) from None
     try:
         with os.fdopen(fd, "wb") as fh:
             yield fh
-        os.replace(tmp, path)
-    except BaseException:
+        if outputs is None:
+            os.replace(tmp, path)
+        else:
+            outputs.pending(tmp, path)
+    except BaseException as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
+        if (err := _no_space(exc, str(path))) is not exc:
+            raise err from None
         raise
+
+
+class Outputs:
+    """The files of one run, which appear together or not at all.
+
+    Local files keep temporary names (``.NAME.XXXXXX`` beside them) until :meth:`commit` renames them,
+    in the order they were written (the manifest last); :meth:`discard` removes them. S3 has no rename:
+    an object is complete when closed, so :meth:`discard` deletes the objects written (the manifest,
+    written last, is what marks a staging complete).
+    """
+
+    def __init__(self, *, s3=None, options: WriteOptions | None = None):
+        self.s3, self.options = s3, options
+        self._lock = threading.Lock()
+        self._local: list[tuple[str, Path]] = []
+        self._objects: list[str] = []
+
+    def open(self, uri: str):
+        return open_write(uri, s3=self.s3, options=self.options, outputs=self)
+
+    def write_bytes(self, uri: str, data: bytes) -> int:
+        with self.open(uri) as fh:
+            fh.write(data)
+        return len(data)
+
+    def pending(self, tmp: str, path: Path) -> None:
+        with self._lock:
+            self._local.append((tmp, path))
+
+    def written(self, uri: str) -> None:
+        with self._lock:
+            self._objects.append(uri)
+
+    def commit(self) -> None:
+        """Give every local file its name (S3 objects have theirs already)."""
+        with self._lock:
+            local, self._local, self._objects = self._local, [], []
+        for tmp, path in local:
+            os.replace(tmp, path)
+
+    def discard(self) -> None:
+        """Remove everything written (best effort: a failure is logged, the run's own error is reported)."""
+        with self._lock:
+            local, objects, self._local, self._objects = self._local, self._objects, [], []
+        for tmp, _ in local:
+            with contextlib.suppress(OSError):
+                os.unlink(tmp)
+        if objects:
+            try:
+                delete_objects(self.s3, objects, expected_owner=self.options.expected_owner if self.options else None)
+            except PipelineError as exc:
+                log.warning("could not delete the objects of a failed run: %s", exc)
 
 
 def write_bytes(uri: str, data: bytes, *, s3=None, options: WriteOptions | None = None) -> int:
@@ -198,3 +296,45 @@ def delete_objects(s3, uris: list[str], *, expected_owner: str | None = None) ->
                 raise translate(exc, f"deleting staged objects in {bucket}") from None
             n += len(batch) - len(resp.get("Errors", []))
     return n
+
+
+def abort_uploads(s3, prefix_uri: str, *, expected_owner: str | None = None) -> int:
+    """Abort every multipart upload left open under ``prefix_uri`` (a run killed while uploading);
+    returns how many. Only for a prefix no live run writes to."""
+    bucket, prefix = split_s3(prefix_uri)
+    kw = {"ExpectedBucketOwner": expected_owner} if expected_owner else {}
+    n = 0
+    try:
+        for page in s3.get_paginator("list_multipart_uploads").paginate(Bucket=bucket, Prefix=prefix, **kw):
+            for upload in page.get("Uploads", []):
+                s3.abort_multipart_upload(Bucket=bucket, Key=upload["Key"], UploadId=upload["UploadId"], **kw)
+                n += 1
+    except AWS_EXCEPTIONS as exc:
+        raise translate(exc, f"aborting unfinished uploads under {prefix_uri}") from None
+    return n
+
+
+def put_if_absent(uri: str, data: bytes, *, s3=None, options: WriteOptions | None = None) -> bool:
+    """Create a small object only if none exists at ``uri`` (S3 ``If-None-Match: *``); False if one does."""
+    if not is_s3(uri):
+        path = Path(uri)
+        path.parent.mkdir(parents=True, exist_ok=True)
+        try:
+            fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        except FileExistsError:
+            return False
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+        return True
+    bucket, key = split_s3(uri)
+    try:
+        s3.put_object(Bucket=bucket, Key=key, Body=data, IfNoneMatch="*",
+                      **(options or WriteOptions()).kwargs_for("put_object"))
+    except ClientError as exc:
+        if exc.response.get("Error", {}).get("Code") in ("PreconditionFailed", "ConditionalRequestConflict") \
+                or exc.response.get("ResponseMetadata", {}).get("HTTPStatusCode") in (409, 412):
+            return False
+        raise translate(exc, f"writing {uri}") from None
+    except AWS_EXCEPTIONS as exc:
+        raise translate(exc, f"writing {uri}") from None
+    return True

@@ -1,8 +1,8 @@
-"""The run report: books that balance, a status, and the JSON contract of DESIGN.md.
+"""The run report: the JSON contract of DESIGN.md, built from the ledger's counts (``report.outcomes``).
 
-``rows_read = rows_imported + rows_rejected + rows_superseded + rows_failed`` always holds:
-rows of a part whose job failed, timed out or could not be created count as failed; for a
-completed job, Pinpoint's TotalFailures count as failed and the rest as imported.
+``rows_read = rows_imported + rows_rejected + rows_superseded + rows_failed`` always holds (for a
+validate run, valid rows count as staged instead of imported): the counts come from the fates the
+ledger gave every row, and :class:`~pinpoint_etl.report.outcomes.BooksError` is raised otherwise.
 """
 
 from __future__ import annotations
@@ -10,27 +10,11 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
-from typing import Literal
 
-from pinpoint_etl.pinpoint.jobs import JobSnapshot
-from pinpoint_etl.staging.prepare import Prepared, StagedPart
+from pinpoint_etl.report.outcomes import PartOutcome, RunCounts, RunStatus, exit_code, run_status
+from pinpoint_etl.staging.prepare import Prepared
 
-RunStatus = Literal["succeeded", "partial", "failed"]
-
-
-@dataclass
-class PartOutcome:
-    """A staged part and what became of its import job (``job`` is None if none was created)."""
-
-    part: StagedPart
-    job: JobSnapshot | None = None
-    error: str | None = None
-
-    @property
-    def rows_failed(self) -> int:
-        if self.job is None or self.job.state not in ("completed", "completed_with_failures"):
-            return self.part.rows
-        return min(self.job.total_failures, self.part.rows)
+__all__ = ["PartOutcome", "RunReport", "RunStatus", "import_report", "now", "validate_report"]
 
 
 @dataclass
@@ -54,13 +38,24 @@ class RunReport:
     mode: str = "import"
     started: str = ""
     finished: str = ""
+    #: of ``rows_failed``: rows the ledger names as failed, and failures Pinpoint named no row for
+    rows_failed_attributed: int = 0
+    rows_failed_unattributed: int = 0
+    #: rows of parts with unattributed failures: imported or failed, the ledger cannot say which
+    rows_uncertain: int = 0
+    #: problems that did not change any row's fate (e.g. staged files that could not be deleted)
+    warnings: list[str] = field(default_factory=list)
 
     @property
     def exit_code(self) -> int:
-        return 0 if self.status == "succeeded" else 1
+        return exit_code(self.status)
 
-    def balanced(self) -> bool:
-        return self.rows_read == self.rows_imported + self.rows_rejected + self.rows_superseded + self.rows_failed
+    def failed_line(self) -> str | None:
+        """"N failed at Pinpoint: M attributed to rows, K not attributable", or None."""
+        if not self.rows_failed:
+            return None
+        return (f"{self.rows_failed:,} failed at Pinpoint: {self.rows_failed_attributed:,} attributed to rows, "
+                f"{self.rows_failed_unattributed:,} not attributable")
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -73,36 +68,26 @@ def now() -> str:
     return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
-def _base(prepared: Prepared) -> dict:
-    return dict(run_id=prepared.run_id, rows_read=prepared.rows_read, rows_valid=prepared.rows_valid,
-                rows_rejected=prepared.rows_rejected, rows_superseded=prepared.rows_superseded,
+def _base(prepared: Prepared, counts: RunCounts) -> dict:
+    return dict(run_id=prepared.run_id, rows_read=counts.rows_read, rows_valid=prepared.rows_valid,
+                rows_rejected=counts.rows_rejected, rows_superseded=counts.rows_superseded,
+                rows_imported=counts.rows_imported, rows_failed=counts.rows_failed,
+                rows_failed_attributed=counts.rows_failed_attributed,
+                rows_failed_unattributed=counts.rows_failed_unattributed, rows_uncertain=counts.rows_uncertain,
                 staged=[asdict(p) for p in prepared.parts],
                 rejects={"uri": prepared.rejects_uri, "rows": prepared.rows_rejected},
                 normalised=dict(prepared.normalised), rejects_by_reason=dict(prepared.rejects_by_reason))
 
 
-def validate_report(prepared: Prepared, *, started: str) -> RunReport:
+def validate_report(prepared: Prepared, counts: RunCounts, *, started: str) -> RunReport:
     """Report of a ``validate`` run (staged locally, nothing imported: valid rows count as staged)."""
-    return RunReport(**_base(prepared), status="succeeded", target="local folder", rows_imported=0,
-                     rows_failed=0, jobs=[], mode="validate", started=started, finished=now())
+    return RunReport(**_base(prepared, counts), status="succeeded", target="local folder", jobs=[],
+                     mode="validate", started=started, finished=now())
 
 
-def import_report(prepared: Prepared, outcomes: list[PartOutcome], *, target: str, started: str) -> RunReport:
-    """Report of an import run from the staging outcome and each part's job."""
-    failed = sum(o.rows_failed for o in outcomes)
-    imported = sum(o.part.rows for o in outcomes) - failed
-    jobs = [o.job.as_report() for o in outcomes if o.job is not None]
-    errors = [o.error for o in outcomes if o.error]
-    bad_jobs = any(o.job is None or o.job.state in ("failed", "timed_out") for o in outcomes)
-    if not outcomes:
-        status: RunStatus = "succeeded"
-    elif bad_jobs and imported == 0:
-        status = "failed"
-    elif bad_jobs or failed:
-        status = "partial"
-    else:
-        status = "succeeded"
-    report = RunReport(**_base(prepared), status=status, target=target, rows_imported=imported,
-                       rows_failed=failed, jobs=jobs, errors=errors, started=started, finished=now())
-    assert report.balanced(), f"books do not balance for run {prepared.run_id}"
-    return report
+def import_report(prepared: Prepared, outcomes: list[PartOutcome], counts: RunCounts, *, target: str,
+                  started: str) -> RunReport:
+    """Report of an import run: the ledger's ``counts``, each part's job, the status rule."""
+    return RunReport(**_base(prepared, counts), status=run_status(counts, outcomes), target=target,
+                     jobs=[o.job.as_report() for o in outcomes if o.job is not None],
+                     errors=[o.error for o in outcomes if o.error], started=started, finished=now())

@@ -2,18 +2,19 @@
 
 Staging writes ``ledger-staging.csv`` (fates ``staged``, ``rejected``, ``superseded``); once the
 import jobs are final, :func:`finalise` streams it into ``ledger.csv`` where each staged row
-becomes ``imported`` or ``failed`` (with Pinpoint's message where Pinpoint names the row, or the
-job's error). Columns: source, row, fate, part, part_row, detail. Both files are written through
-the S3 module, so they are encrypted like every staged object. Details never hold raw values.
+becomes ``imported``, ``failed`` (with Pinpoint's masked message where Pinpoint names the row, or
+the job's error) or ``uncertain`` (Pinpoint failed rows of its part without naming them; see
+``report.outcomes``). Columns: source, row, fate, part, part_row, detail. Both files are written
+through the S3 module, so they are encrypted like every staged object, and kept only when the
+run's books balance. Details never hold raw values.
 """
 
 from __future__ import annotations
 
 import io
-import re
 from collections import Counter
 from concurrent.futures import Future, ThreadPoolExecutor
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Callable
 
 import pyarrow as pa
 import pyarrow.compute as pc
@@ -23,11 +24,10 @@ from pinpoint_etl.pinpoint import s3io
 from pinpoint_etl.schemas.ledger import COLUMNS, SCHEMA  # noqa: F401 - re-exported for readers of the ledger
 
 if TYPE_CHECKING:
-    from pinpoint_etl.report.summary import PartOutcome
+    from pinpoint_etl.report.outcomes import PartOutcome, RunCounts
 
 STAGING_NAME, FINAL_NAME = "ledger-staging.csv", "ledger.csv"
 _QUEUED = 4  # tables waiting for the writer thread at most
-_FAILURE = re.compile(r"^(?P<uri>\S+) row (?P<row>\d+): (?P<reason>.*)$")
 
 
 def _encode(table: pa.Table, header: bool) -> bytes:
@@ -44,12 +44,17 @@ class LedgerWriter:
     raised by the next ``add`` or by ``close``.
     """
 
-    def __init__(self, uri: str, *, s3=None, write_options=None):
+    def __init__(self, uri: str, *, s3=None, write_options=None, outputs: s3io.Outputs | None = None):
         self.uri = uri
         self.counts: Counter[str] = Counter()
-        self._cm = s3io.open_write(uri, s3=s3, options=write_options)
+        self._cm = outputs.open(uri) if outputs is not None else s3io.open_write(uri, s3=s3, options=write_options)
         self._fh = self._cm.__enter__()
-        self._fh.write(_encode(SCHEMA.empty_table(), True))
+        self._closed = False
+        try:
+            self._fh.write(_encode(SCHEMA.empty_table(), True))
+        except BaseException as exc:
+            self._cm.__exit__(type(exc), exc, exc.__traceback__)
+            raise
         self._thread = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pinpoint-etl-ledger")
         self._pending: list[Future] = []
 
@@ -85,12 +90,21 @@ class LedgerWriter:
         for fate, n in zip(*pc.value_counts(table["fate"]).flatten()):
             self.counts[fate.as_py()] += n.as_py()
 
-    def close(self, exc: BaseException | None = None) -> None:
-        """Wait for the rows added; keep the file if all were written and ``exc`` is None, else abort
-        (a failed background write is raised here when the caller had no error of its own)."""
+    def close(self, exc: BaseException | None = None, *, check: Callable[[Counter[str]], None] | None = None) -> None:
+        """Wait for the rows added; keep the file if all were written, ``exc`` is None and ``check`` (given the
+        fate counts) raises nothing, else abort (a failed background write or check is raised here when the
+        caller had no error of its own)."""
+        if self._closed:
+            return
+        self._closed = True
         self._thread.shutdown(wait=True)
         failed = next((f.exception() for f in self._pending if f.exception() is not None), None)
         self._pending = []
+        if exc is None and failed is None and check is not None:
+            try:
+                check(self.counts)
+            except BaseException as problem:  # noqa: BLE001 - aborts the file, then raised
+                failed = problem
         cause = exc or failed
         if cause is None:
             self._cm.__exit__(None, None, None)
@@ -98,6 +112,12 @@ class LedgerWriter:
         self._cm.__exit__(type(cause), cause, cause.__traceback__)
         if exc is None:
             raise failed
+
+    def __enter__(self) -> "LedgerWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(exc)
 
 
 def read_batches(uri: str, *, s3=None):
@@ -111,56 +131,42 @@ def read_batches(uri: str, *, s3=None):
         fh.close()
 
 
-def named_failures(outcome: "PartOutcome") -> dict[int, str]:
-    """Pinpoint's Failures entries that name a row of this part: part row → reason."""
-    out: dict[int, str] = {}
-    for text in (outcome.job.failures if outcome.job else []):
-        m = _FAILURE.match(text)
-        if m and m.group("uri") == outcome.part.uri:
-            out[int(m.group("row"))] = m.group("reason")
-    return out
+def finalise(staging_uri: str, final_uri: str, outcomes: list["PartOutcome"], *, rows_read: int, s3=None,
+             write_options=None) -> "RunCounts":
+    """Resolve staged rows to imported / failed / uncertain from the jobs' outcomes (``report.outcomes.attribute``)
+    and return the run's counts, computed from the fates written. The file is kept only if they balance."""
+    from pinpoint_etl.report.outcomes import RunCounts, attribute, uncertain_detail
 
+    plans = {o.part.uri: attribute(o) for o in outcomes}
+    unattributed = sum(a.unattributed for a in plans.values())
+    result: list[RunCounts] = []
 
-def finalise(staging_uri: str, final_uri: str, outcomes: list["PartOutcome"] | None, *, s3=None,
-             write_options=None) -> Counter[str]:
-    """Resolve staged rows to imported/failed from the jobs' outcomes; returns the fate counts.
+    def balance(fates: Counter[str]) -> None:
+        result.append(RunCounts.from_ledger(fates, unattributed, rows_read=rows_read))
 
-    ``outcomes=None`` (a validate run) keeps ``staged``. A part whose job failed, timed out or was
-    never created fails every row; a completed job fails the rows Pinpoint names. When Pinpoint
-    reports more failures than it names (it lists the first 100), the unnamed ones cannot be told
-    apart: those parts' other rows stay ``imported`` with a detail saying so.
-    """
-    plans = {}
-    for o in outcomes or []:
-        ok = o.job is not None and o.job.state in ("completed", "completed_with_failures")
-        named = named_failures(o) if ok else {}
-        unnamed = (o.job.total_failures - len(named)) if ok else 0
-        why = None if ok else (o.error or (f"job {o.job.id} {o.job.state}" if o.job else "no import job"))
-        plans[o.part.uri] = (ok, named, unnamed, why)
     writer = LedgerWriter(final_uri, s3=s3, write_options=write_options)
     try:
         for batch in read_batches(staging_uri, s3=s3):
-            table = pa.Table.from_batches([batch])
-            if outcomes is None:
-                writer.add_table(table)
-                continue
-            frame = table.to_pandas()
+            frame = pa.Table.from_batches([batch]).to_pandas()
             staged = frame["fate"] == "staged"
             for part, idx in frame[staged].groupby("part").groups.items():
-                ok, named, unnamed, why = plans.get(part, (False, {}, 0, "no import job"))
-                if not ok:
+                plan = plans.get(part)
+                if plan is None or plan.all_failed is not None:
+                    why = plan.all_failed if plan is not None else "no import job was created"
                     frame.loc[idx, "fate"], frame.loc[idx, "detail"] = "failed", why
                     continue
                 rows = frame.loc[idx, "part_row"]
-                failed = rows.isin(list(named))
-                frame.loc[idx, "fate"] = failed.map({True: "failed", False: "imported"})
-                frame.loc[idx[failed.to_numpy()], "detail"] = rows[failed].map(named)
-                if unnamed > 0:
-                    frame.loc[idx[~failed.to_numpy()], "detail"] = (
-                        f"Pinpoint reported {unnamed} failed rows in this part without naming them")
+                failed = rows.isin(list(plan.named)).to_numpy()
+                frame.loc[idx[failed], "fate"] = "failed"
+                frame.loc[idx[failed], "detail"] = rows[failed].map(plan.named)
+                if plan.unattributed:
+                    frame.loc[idx[~failed], "fate"] = "uncertain"
+                    frame.loc[idx[~failed], "detail"] = uncertain_detail(plan.unattributed)
+                else:
+                    frame.loc[idx[~failed], "fate"] = "imported"
             writer.add_table(pa.Table.from_pandas(frame, schema=SCHEMA, preserve_index=False))
     except BaseException as exc:
         writer.close(exc)
         raise
-    writer.close()
-    return writer.counts
+    writer.close(check=balance)
+    return result[0]

@@ -19,9 +19,9 @@ Every row read ends in exactly one bucket: staged, rejected (with every reason) 
 
 from __future__ import annotations
 
+import contextlib
 import json
 import os
-import tempfile
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -46,6 +46,7 @@ from pinpoint_etl.sources.read import read_header, read_tables, resolve
 from pinpoint_etl.staging.executors import Runner, make_executor, resolve_runner
 from pinpoint_etl.staging.keys import KeyStore
 from pinpoint_etl.staging.ledger import STAGING_NAME, LedgerWriter
+from pinpoint_etl.staging.spill import spill_folder
 from pinpoint_etl.staging.tasks import ChunkResult, ChunkTask, reject_records, run_chunk
 from pinpoint_etl.staging.writers import (
     EXTENSIONS,
@@ -98,6 +99,7 @@ class Prepared:
     normalised: dict[str, int] = field(default_factory=dict)
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
+    ledger_counts: dict[str, int] = field(default_factory=dict)  # the staging ledger's rows per fate
 
     def balanced(self) -> bool:
         return self.rows_read == self.rows_valid + self.rows_rejected + self.rows_superseded
@@ -109,9 +111,9 @@ ProgressFn = Callable[[str, int], None]  # (stage, rows so far)
 class _RejectSink:
     """Streams reject records (source, row, reasons, original values) as NDJSON, and into the ledger."""
 
-    def __init__(self, uri: str, s3, write_options, ledger: LedgerWriter):
+    def __init__(self, uri: str, outputs: s3io.Outputs, ledger: LedgerWriter):
         self.uri, self.rows, self.by_reason, self.ledger = uri, 0, {}, ledger
-        self._cm = s3io.open_write(uri, s3=s3, options=write_options)
+        self._cm = outputs.open(uri)
         self._fh = self._cm.__enter__()
 
     def append(self, data: bytes, ledger_rows: pa.Table, by_reason: dict[str, int]) -> None:
@@ -128,10 +130,19 @@ class _RejectSink:
             self.append(*reject_records(rows, reasons))
 
     def close(self, exc: BaseException | None = None) -> None:
+        cm, self._cm = self._cm, None
+        if cm is None:
+            return
         if exc is None:
-            self._cm.__exit__(None, None, None)
+            cm.__exit__(None, None, None)
         else:
-            self._cm.__exit__(type(exc), exc, exc.__traceback__)
+            cm.__exit__(type(exc), exc, exc.__traceback__)
+
+    def __enter__(self) -> "_RejectSink":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        self.close(exc)
 
 
 def check_all_columns(opts: StageOptions, transport: dict | None) -> None:
@@ -171,27 +182,40 @@ def prepare(opts: StageOptions, *, run_id: str, out_base: str, s3=None, write_op
     opts = StageOptions(**{**asdict(opts), "sources": sources, "read": opts.read})
     check_all_columns(opts, transport)
     result = Prepared(run_id=run_id, out_base=out_base, sources=sources)
-    ledger = LedgerWriter(s3io.join(out_base, STAGING_NAME), s3=s3, write_options=write_options)
-    rejects = _RejectSink(s3io.join(out_base, "rejects.ndjson"), s3, write_options, ledger)
-    try:
-        with tempfile.TemporaryDirectory(prefix=f"pinpoint-etl-{run_id}-", dir=spill_dir) as tmp:
-            spills, columns, keys = _pass_one(opts, transport, result, rejects, Path(tmp), progress, executor)
-            _pass_two(opts, spills, keys, columns, result, rejects, ledger, out_base, s3, write_options, progress)
-    except BaseException as exc:
-        rejects.close(exc)
-        ledger.close(exc)
-        raise
-    rejects.close()
-    ledger.close()
-    result.ledger_uri = ledger.uri
-    result.rejects_uri = rejects.uri
-    result.rows_rejected = rejects.rows
-    result.rejects_by_reason = dict(sorted(rejects.by_reason.items(), key=lambda kv: -kv[1]))
-    assert result.balanced(), f"books do not balance for run {run_id}: {result}"
-    result.manifest_uri = s3io.join(out_base, "manifest.json")
-    s3io.write_bytes(result.manifest_uri, json.dumps(manifest(result), indent=2).encode(), s3=s3,
-                     options=write_options)
+    outputs = s3io.Outputs(s3=s3, options=write_options)
+    # every writer is closed, or aborted on any failure, whatever another one's close does; the files
+    # keep temporary names (local) until the books balance, and are removed if they do not
+    with contextlib.ExitStack() as stack:
+        stack.push(lambda exc_type, exc, tb: exc_type is not None and outputs.discard())
+        ledger = stack.enter_context(LedgerWriter(s3io.join(out_base, STAGING_NAME), outputs=outputs))
+        rejects = stack.enter_context(_RejectSink(s3io.join(out_base, "rejects.ndjson"), outputs, ledger))
+        tmp = stack.enter_context(spill_folder(run_id, spill_dir))
+        spills, columns, keys = _pass_one(opts, transport, result, rejects, tmp, progress, executor)
+        writer = stack.enter_context(_PartWriter(out_base, opts.fmt, columns, opts.max_part_bytes, outputs, result,
+                                                 ledger))
+        _pass_two(opts, spills, keys, result, rejects, ledger, writer, progress)
+        writer.close()
+        rejects.close()
+        result.rejects_uri, result.rows_rejected = rejects.uri, rejects.rows
+        result.rejects_by_reason = dict(sorted(rejects.by_reason.items(), key=lambda kv: -kv[1]))
+        ledger.close(check=lambda fates: _check_books(result, fates))
+        result.ledger_uri, result.ledger_counts = ledger.uri, dict(ledger.counts)
+        result.manifest_uri = s3io.join(out_base, "manifest.json")
+        outputs.write_bytes(result.manifest_uri, json.dumps(manifest(result), indent=2).encode())
+        outputs.commit()
     return result
+
+
+def _check_books(result: Prepared, fates) -> None:
+    """Every row read is staged, rejected or superseded, in the counts and in the ledger (BooksError)."""
+    from pinpoint_etl.report.outcomes import BooksError, RunCounts
+
+    counts = RunCounts.from_ledger(fates, 0, rows_read=result.rows_read)
+    if not result.balanced() or (counts.rows_staged, counts.rows_rejected, counts.rows_superseded) != (
+            result.rows_valid, result.rows_rejected, result.rows_superseded):
+        raise BooksError(f"books do not balance: read {result.rows_read}, staged {result.rows_valid}, rejected "
+                         f"{result.rows_rejected}, superseded {result.rows_superseded}; ledger {dict(fates)}",
+                         run_id=result.run_id)
 
 
 def manifest(p: Prepared) -> dict:
@@ -283,12 +307,11 @@ def _pass_one(opts, transport, result: Prepared, rejects: _RejectSink, tmp: Path
     return spills, ordered_columns(list(columns)), (store, shown)
 
 
-def _pass_two(opts, spills, keys: tuple[KeyStore, list[str]], columns, result: Prepared, rejects: _RejectSink,
-              ledger: LedgerWriter, out_base, s3, write_options, progress):
+def _pass_two(opts, spills, keys: tuple[KeyStore, list[str]], result: Prepared, rejects: _RejectSink,
+              ledger: LedgerWriter, writer: "_PartWriter", progress):
     store, sources = keys
     decided = store.decide()
     result.rows_superseded = len(decided.superseded)
-    writer = _PartWriter(out_base, opts.fmt, columns, opts.max_part_bytes, s3, write_options, result, ledger)
     offset = 0
     # spilled chunks are deleted as soon as they are written out, so the disk a run needs stays about
     # the size of its output; on a thread (freeing a file's cached pages takes ~20 ms a chunk), and a
@@ -311,7 +334,7 @@ def _pass_two(opts, spills, keys: tuple[KeyStore, list[str]], columns, result: P
                 rejects.add(over, [[reason]] * over.num_rows)
             keep = ~sup & ~ovf
             result.rows_valid += int(keep.sum())
-            fits = spill.lines_path and (opts.fmt == "JSON" or spill.columns == columns)
+            fits = spill.lines_path and (opts.fmt == "JSON" or spill.columns == writer.columns)
             if keep.any() and fits:  # the worker's lines: NDJSON, or CSV with the run's columns
                 lines = np.memmap(spill.lines_path, dtype=np.uint8, mode="r")  # written from the page cache
                 writer.write_lines(lines, keep, rows[keep], source)
@@ -322,12 +345,8 @@ def _pass_two(opts, spills, keys: tuple[KeyStore, list[str]], columns, result: P
                 deletions.submit(os.unlink, path)
             if progress:
                 progress("stage", result.rows_valid)
-    except BaseException as exc:
-        writer.abort(exc)
-        raise
     finally:
         deletions.shutdown(wait=True)
-    writer.close()
 
 
 def _valid_rows(spill: _Spill, mask: np.ndarray, rows: np.ndarray, source: str) -> pa.Table:
@@ -350,10 +369,10 @@ def _valid_rows(spill: _Spill, mask: np.ndarray, rows: np.ndarray, source: str) 
 class _PartWriter:
     """Writes rows into parts of at most ``max_bytes`` each, one part per import job."""
 
-    def __init__(self, out_base, fmt, columns, max_bytes, s3, write_options, result: Prepared, ledger: LedgerWriter):
+    def __init__(self, out_base, fmt, columns, max_bytes, outputs: s3io.Outputs, result: Prepared, ledger: LedgerWriter):
         self.ledger = ledger
         self.out_base, self.fmt, self.columns, self.max_bytes = out_base, fmt, columns, max_bytes
-        self.s3, self.write_options, self.result = s3, write_options, result
+        self.outputs, self.result = outputs, result
         self.header = encode_header(columns, fmt)
         if len(self.header) >= max_bytes:
             raise ConfigError(f"the header alone is larger than the part limit of {max_bytes} bytes")
@@ -363,16 +382,17 @@ class _PartWriter:
     def _open(self):
         n = len(self.result.parts) + 1
         uri = s3io.join(self.out_base, "import", f"part-{n:05d}{EXTENSIONS[self.fmt]}")
-        self._cm = s3io.open_write(uri, s3=self.s3, options=self.write_options)
+        self._cm = self.outputs.open(uri)
         self._fh = self._cm.__enter__()
         self._fh.write(self.header)
         self._part = StagedPart(uri=uri, rows=0, bytes=len(self.header))
 
     def _finish(self):
         if self._cm is not None:
-            self._cm.__exit__(None, None, None)
+            cm, self._cm = self._cm, None  # a failed completion has aborted the upload: nothing to abort again
+            cm.__exit__(None, None, None)
             self.result.parts.append(self._part)
-            self._cm = self._fh = self._part = None
+            self._fh = self._part = None
 
     def write(self, table: pa.Table, source: str) -> None:
         """Append ``table``'s rows (all from ``source``): encoded here, then cut like any other lines."""
@@ -413,6 +433,15 @@ class _PartWriter:
         self._finish()
 
     def abort(self, exc: BaseException):
-        if self._cm is not None:
-            self._cm.__exit__(type(exc), exc, exc.__traceback__)
-            self._cm = None
+        cm, self._cm = self._cm, None
+        if cm is not None:
+            cm.__exit__(type(exc), exc, exc.__traceback__)
+
+    def __enter__(self) -> "_PartWriter":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc is not None:
+            self.abort(exc)
+        else:
+            self.close()

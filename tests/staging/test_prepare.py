@@ -159,6 +159,7 @@ def test_worker_encoded_lines_and_arrow_rows_make_identical_parts(tmp_path, max_
     import numpy as np
     import pyarrow as pa
 
+    from pinpoint_etl.pinpoint import s3io
     from pinpoint_etl.schemas import catalogue as cat
     from pinpoint_etl.staging.ledger import LedgerWriter, read_batches
     from pinpoint_etl.staging.prepare import Prepared, _PartWriter
@@ -177,7 +178,8 @@ def test_worker_encoded_lines_and_arrow_rows_make_identical_parts(tmp_path, max_
         out = tmp_path / name
         result = Prepared(run_id="r", out_base=str(out))
         ledger = LedgerWriter(str(out / "ledger.csv"))
-        writer = _PartWriter(str(out), "CSV", columns, max_bytes, None, None, result, ledger)
+        outputs = s3io.Outputs()
+        writer = _PartWriter(str(out), "CSV", columns, max_bytes, outputs, result, ledger)
         if lines:
             buf = np.frombuffer(csv_rows(table, columns), dtype=np.uint8)
             writer.write_lines(buf, keep, table.column(cat.ROW_COL).to_numpy()[keep], "in.csv")
@@ -185,6 +187,7 @@ def test_worker_encoded_lines_and_arrow_rows_make_identical_parts(tmp_path, max_
             writer.write(table.filter(pa.array(keep)), "in.csv")
         writer.close()
         ledger.close()
+        outputs.commit()
         parts = [(Path(p.uri).name, p.rows, p.bytes, Path(p.uri).read_bytes()) for p in result.parts]
         rows = [(r["row"], r["part"].rsplit("/", 1)[-1], r["part_row"])
                 for b in read_batches(str(out / "ledger.csv")) for r in b.to_pylist()]
