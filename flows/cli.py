@@ -1,8 +1,8 @@
 """The ``pinpoint-etl`` command line: import, validate, local up, serve.
 
 Exit codes (DESIGN.md): 0 success; 1 the run finished but rows failed or a job failed;
-2 bad usage, configuration or unreadable input. Errors are one line on stderr, never a
-traceback (``--debug`` shows one).
+2 bad usage, configuration or unreadable input, and a run stopped by Ctrl-C or SIGTERM. Errors
+are one line on stderr (also with ``-q``), never a traceback (``--debug`` shows one).
 """
 
 from __future__ import annotations
@@ -44,14 +44,35 @@ def _guard(fn, *args, **kwargs):
         if _DEBUG["on"]:
             raise
         _fail(scrub(str(exc)), exc.exit_code)
-    except KeyboardInterrupt:
-        _fail("interrupted", 130)
+    except KeyboardInterrupt:  # before a run id is known (a run names itself: flows.import_run.Interrupted)
+        _fail("interrupted; re-run the same command to start again", 2)
     except (typer.Exit, typer.Abort):
         raise
     except Exception as exc:  # noqa: BLE001 - last resort: one line, not a traceback
         if _DEBUG["on"]:
             raise
         _fail(scrub(f"unexpected {type(exc).__name__}: {exc} (run with --debug for details)"), 2)
+
+
+def _stop_on_signals() -> None:
+    """Ctrl-C and SIGTERM stop a run at once (every wait ends: ``pinpoint.stop``); it exits 2 with one
+    line naming the run and how to resume it."""
+    import signal
+
+    from pinpoint_etl.pinpoint.stop import STOP
+
+    def stop(signum, frame):
+        STOP.set()
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGINT, stop)
+    signal.signal(signal.SIGTERM, stop)
+
+
+def _report_problem(rep) -> None:
+    """A run that did not succeed says why in one line on stderr, with or without ``-q``."""
+    if (line := rep.problem_line()) is not None:
+        err.print(f"error: {line}", highlight=False, markup=False, soft_wrap=True)
 
 
 def _mapping(maps: list[str] | None) -> dict[str, str]:
@@ -125,6 +146,7 @@ def validate_cmd(
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary table."),
 ):
     """Read, normalise and validate sources and write import-ready files to a local folder (no AWS, no Prefect)."""
+    _stop_on_signals()
     _start_workers_early(runner, sources)
     from pinpoint_etl.flows.import_run import run_validate
     from pinpoint_etl.flows.runtime import ConsoleRuntime
@@ -183,6 +205,7 @@ def import_cmd(
     With no AWS target configured (no endpoint URL, credentials or application id), the run goes to the
     bundled local Pinpoint-compatible service and says so first.
     """
+    _stop_on_signals()
     _start_workers_early(runner, sources)
     from pinpoint_etl.flows.import_run import configure_target, run_import
     from pinpoint_etl.flows.params import ImportOptions, TargetParams
@@ -218,6 +241,7 @@ def import_cmd(
         target = configure_target(tp, label=label)
         rep = run_import(src, tp, opts, runtime, target=target)
         _write_report(rep, report)
+        _report_problem(rep)
         return rep
 
     try:

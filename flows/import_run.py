@@ -136,6 +136,9 @@ def run_validate(src: SourceParams, out_dir: str, runtime: Runtime, *, staged_fo
         prepared = prepare(opts, run_id=run_id, out_base=out_base, progress=runtime.progress)
     except PipelineError as exc:
         raise exc.with_run(run_id) from None
+    except KeyboardInterrupt:
+        raise Interrupted("interrupted while validating; nothing was written: re-run the same command",
+                          run_id=run_id) from None
     final = s3io.join(out_base, ledger.FINAL_NAME)
     os.replace(prepared.ledger_uri, final)  # no job follows: the staging ledger is the final one
     prepared.ledger_uri = final

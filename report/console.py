@@ -19,6 +19,10 @@ def summary_table(report: RunReport) -> Table:
                          ("superseded (duplicate Id)", report.rows_superseded),
                          ("failed at Pinpoint", report.rows_failed)):
         table.add_row(label, f"{value:,}")
+    if report.rows_failed_unattributed:
+        table.add_row("", report.failed_line())
+        table.add_row("uncertain rows (ledger)", f"{report.rows_uncertain:,}: imported, or among the "
+                                                 f"{report.rows_failed_unattributed:,} not attributable")
     for job in report.jobs:
         segment = f" · segment {job['segment_id']}" if job.get("segment_id") else ""
         table.add_row(f"job {job['id']}", f"{job['status']} · {job['total_processed']:,} processed · "
@@ -27,6 +31,8 @@ def summary_table(report: RunReport) -> Table:
         table.add_row(f"rejected: {reason}", f"{n:,}")
     for err in report.errors:
         table.add_row("error", err)
+    for warning in report.warnings:
+        table.add_row("warning", warning)
     if report.staged:
         table.add_row("staged", ", ".join(s["uri"] for s in report.staged[:3]) + (" …" if len(report.staged) > 3 else ""))
     if report.rejects.get("uri") and report.rows_rejected:

@@ -57,6 +57,15 @@ class RunReport:
         return (f"{self.rows_failed:,} failed at Pinpoint: {self.rows_failed_attributed:,} attributed to rows, "
                 f"{self.rows_failed_unattributed:,} not attributable")
 
+    def problem_line(self) -> str | None:
+        """One line saying why the run did not succeed (the CLI's ``error:`` line), or None."""
+        if self.status == "succeeded":
+            return None
+        why = [w for w in (self.failed_line(), *self.errors[:1]) if w]
+        more = f" (and {len(self.errors) - 1} more job error(s))" if len(self.errors) > 1 else ""
+        where = f"; every row's fate: {self.ledger['uri']}" if self.ledger.get("uri") else ""
+        return f"run {self.run_id} {self.status}: {'; '.join(why) or 'see the report'}{more}{where}"
+
     def to_dict(self) -> dict:
         return asdict(self)
 

@@ -83,6 +83,28 @@ def _started() -> bool:
     return True
 
 
+def _die_with_fork_server(server_pid: int | None) -> None:
+    """Run first in every worker process: the worker dies with the fork server, which dies with the run.
+
+    The kernel sends the worker SIGKILL when the fork server ends (``PR_SET_PDEATHSIG``); and the
+    worker lets go of the fork server's "alive" pipe that it inherited, so that the fork server sees
+    the pipe close — and ends — as soon as the run's process is gone, even after ``kill -9``."""
+    import ctypes
+    import signal
+    from multiprocessing import forkserver
+
+    with contextlib.suppress(OSError, AttributeError):
+        ctypes.CDLL(None, use_errno=True).prctl(1, signal.SIGKILL)  # 1 = PR_SET_PDEATHSIG
+    if server_pid is not None and os.getppid() != server_pid:
+        os._exit(1)  # the fork server ended before the death signal was armed
+    server = getattr(forkserver, "_forkserver", None)
+    fd = getattr(server, "_forkserver_alive_fd", None)
+    if fd is not None:
+        with contextlib.suppress(OSError):
+            os.close(fd)
+        server._forkserver_alive_fd = None
+
+
 class ProcessExecutor:
     """Worker processes. A script that runs the pipeline in-process needs the usual
     ``if __name__ == "__main__":`` guard, as with any process pool."""
@@ -91,7 +113,14 @@ class ProcessExecutor:
 
     def __init__(self, workers: int):
         self.workers = max(1, workers)
-        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=process_context(start=True))
+        ctx = process_context(start=True)
+        server_pid = None
+        if ctx.get_start_method() == "forkserver":
+            from multiprocessing import forkserver
+
+            server_pid = getattr(forkserver._forkserver, "_forkserver_pid", None)
+        self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
+                                         initializer=_die_with_fork_server, initargs=(server_pid,))
         # fork the workers now rather than on the first chunk, on a thread: forking waits until the
         # fork server has warmed up (~1.5 s), and the caller reads its first chunk meanwhile (its
         # first submit waits for the forks); a failure here shows again at that submit
