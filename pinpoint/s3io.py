@@ -21,7 +21,7 @@ from typing import BinaryIO, Iterator
 from botocore.exceptions import ClientError
 
 from pinpoint_etl.core.errors import ConfigError, PipelineError, TerminalError
-from pinpoint_etl.pinpoint.errors import AWS_EXCEPTIONS, translate
+from pinpoint_etl.pinpoint.errors import AWS_EXCEPTIONS, describe, translate
 
 PART_SIZE = 16 * 1024 * 1024
 log = logging.getLogger("pinpoint_etl")
@@ -100,18 +100,21 @@ _NO_SPACE = frozenset({errno.ENOSPC, errno.EDQUOT, errno.EFBIG})
 def _no_space(exc: BaseException, where: str) -> BaseException:
     """A full disk (or quota) as a one-line TerminalError naming the file; other errors unchanged."""
     if isinstance(exc, OSError) and exc.errno in _NO_SPACE:
-        return TerminalError(f"writing {where} failed: {exc.strerror}", source=where)
+        return TerminalError(f"writing {where} failed: {exc.strerror}")
     return exc
 
 
-def _terminate(fh) -> None:
-    """Abort the multipart upload of a smart-open writer, also after a failed CompleteMultipartUpload."""
+def _terminate(fh, uri: str, attempts: int = 3) -> None:
+    """Abort the multipart upload of a smart-open writer, also after a failed CompleteMultipartUpload.
+    An abort is idempotent: it is tried again (beyond botocore's own retries) before giving up."""
     terminate = getattr(fh, "terminate", None)
-    if terminate is not None:
+    for attempt in range(attempts if terminate is not None else 0):
         try:
             terminate()
-        except Exception:  # noqa: BLE001 - the first error is the one to report
-            log.warning("could not abort the multipart upload of %s", getattr(fh, "name", "an S3 object"))
+            return
+        except Exception as exc:  # noqa: BLE001 - the run's first error is the one to report
+            if attempt == attempts - 1:
+                log.warning("could not abort the multipart upload of %s: %s", uri, describe(exc))
 
 
 @contextlib.contextmanager
@@ -140,7 +143,7 @@ def open_write(uri: str, *, s3=None, options: WriteOptions | None = None,
             yield fh
             fh.close()  # completes the upload
         except BaseException as exc:
-            _terminate(fh)
+            _terminate(fh, uri)
             if isinstance(exc, AWS_EXCEPTIONS):
                 raise translate(exc, f"writing {uri}") from None
             raise
@@ -153,19 +156,41 @@ def open_write(uri: str, *, s3=None, options: WriteOptions | None = None,
         fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     except OSError as exc:
         raise _no_space(exc, str(path)) from None
+    raw = os.fdopen(fd, "wb")
     try:
-        with os.fdopen(fd, "wb") as fh:
-            yield fh
+        yield _Checked(raw, str(path))
+    except BaseException:  # the caller's error (another file's full disk too): passed on as it is
+        with contextlib.suppress(OSError):
+            raw.close()
+        with contextlib.suppress(OSError):
+            os.unlink(tmp)
+        raise
+    try:
+        raw.close()  # the last bytes are flushed here: the disk may be full now
         if outputs is None:
             os.replace(tmp, path)
         else:
             outputs.pending(tmp, path)
-    except BaseException as exc:
+    except OSError as exc:
         with contextlib.suppress(OSError):
             os.unlink(tmp)
-        if (err := _no_space(exc, str(path))) is not exc:
-            raise err from None
-        raise
+        raise _no_space(exc, str(path)) from None
+
+
+class _Checked:
+    """A local file whose failed writes name it: a full disk is a one-line error about this file."""
+
+    def __init__(self, fh, path: str):
+        self._fh, self._path = fh, path
+
+    def write(self, data) -> int:
+        try:
+            return self._fh.write(data)
+        except OSError as exc:
+            raise _no_space(exc, self._path) from None
+
+    def __getattr__(self, name):
+        return getattr(self._fh, name)
 
 
 class Outputs:
