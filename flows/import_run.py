@@ -195,12 +195,13 @@ def _job_of(target: Target, opts: ImportOptions, part: StagedPart, run_id: str, 
     if known is not None:
         snap = retry_transient(lambda: get_job(pinpoint, app, known, "import", run_id=run_id))
         if snap.state != "failed":
-            runtime.log(f"run {run_id}: {part.uri} has job {known} already (jobs.json): following it")
+            runtime.job_reused(run_id, part, snap)  # named in jobs.json by an earlier run (or a waited-for one)
             return snap
         runtime.log(f"run {run_id}: job {known} for {part.uri} failed earlier: creating a new one")
     elif jobs.look_first and (found := _find(target, part, run_id, jobs)) is not None:
         runtime.log(f"run {run_id}: found job {found.id} for {part.uri}, created by an earlier attempt "
-                    "whose answer was lost: following it")
+                    "whose answer was lost")
+        runtime.job_reused(run_id, part, found)
         return _record(found, part, run_id, runtime, jobs)
     return _create_once(target, opts, part, run_id, runtime, jobs)
 
@@ -294,8 +295,7 @@ def _claimed_run(src: SourceParams, opts: ImportOptions, runtime: Runtime, targe
     earlier = None if opts.force else s3io.read_bytes(f"{out_base}/manifest.json", s3=s3)
     if earlier is not None:
         prepared: Prepared = from_manifest(json.loads(earlier), out_base)
-        runtime.log(f"run {run_id}: this input was staged before (manifest found): resuming without staging "
-                    f"or uploading again; earlier jobs for its files are reused (--force starts afresh)")
+        runtime.resumed(run_id)
     else:
         try:
             prepared = prepare(stage_options(src, opts), run_id=run_id, out_base=out_base, s3=s3,

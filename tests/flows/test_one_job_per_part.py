@@ -60,7 +60,7 @@ def test_two_identical_runs_started_together_share_one_job_and_the_second_says_s
     assert [[j["id"] for j in r["jobs"]] for r in reports] == [[job["Id"]], [job["Id"]]]
     assert all(r["rows_imported"] == 6 for r in reports)
     waited = [err for _, err in outs if "another process is running this run" in err]
-    assert len(waited) == 1 and "jobs.json" in waited[0]
+    assert len(waited) == 1 and f"by job {job['Id']}" in waited[0] and "reusing it, no new job" in waited[0]
 
 
 def test_a_resume_finds_its_job_after_more_than_200_other_jobs(tmp_path, pinpoint_env, pinpoint_client):
