@@ -20,8 +20,9 @@ import socket
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
-from typing import Callable, Literal
+from typing import Literal
 
 from pinpoint_etl.pinpoint import s3io
 from pinpoint_etl.pinpoint.errors import UnclearAnswer

@@ -28,7 +28,7 @@ class JobBook:
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def load(cls, base: str, run_id: str, *, s3=None, options: s3io.WriteOptions | None = None) -> "JobBook":
+    def load(cls, base: str, run_id: str, *, s3=None, options: s3io.WriteOptions | None = None) -> JobBook:
         uri = s3io.join(base, NAME)
         book = cls(uri=uri, run_id=run_id, s3=s3, options=options)
         data = s3io.read_bytes(uri, s3=s3)

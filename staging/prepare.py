@@ -32,7 +32,7 @@ import pyarrow as pa
 import pyarrow.csv as pacsv
 import pyarrow.feather as feather
 
-from pinpoint_etl.core.errors import ColumnError, ConfigError
+from pinpoint_etl.core.errors import ColumnError
 from pinpoint_etl.core.memory import release_arrow_memory
 from pinpoint_etl.core.masking import scrub
 from pinpoint_etl.pinpoint import s3io
@@ -46,17 +46,10 @@ from pinpoint_etl.sources.read import read_header, read_tables, resolve
 from pinpoint_etl.staging.executors import Runner, make_executor, resolve_runner
 from pinpoint_etl.staging.keys import KeyStore
 from pinpoint_etl.staging.ledger import STAGING_NAME, LedgerWriter
+from pinpoint_etl.staging.parts import PartWriter, RejectSink, StagedPart
 from pinpoint_etl.staging.spill import spill_folder
-from pinpoint_etl.staging.tasks import ChunkResult, ChunkTask, reject_records, run_chunk
-from pinpoint_etl.staging.writers import (
-    EXTENSIONS,
-    StagedFormat,
-    encode_header,
-    encode_rows,
-    line_bounds,
-    ordered_columns,
-    write_line_runs,
-)
+from pinpoint_etl.staging.tasks import ChunkResult, ChunkTask, run_chunk
+from pinpoint_etl.staging.writers import StagedFormat, line_bounds, ordered_columns
 from pinpoint_etl.transforms.columns import plan_columns
 
 @dataclass
@@ -73,13 +66,6 @@ class StageOptions:
     runner: Runner = "auto"
     workers: int = 2
     dask_address: str | None = None
-
-
-@dataclass
-class StagedPart:
-    uri: str
-    rows: int
-    bytes: int
 
 
 @dataclass
@@ -106,43 +92,6 @@ class Prepared:
 
 
 ProgressFn = Callable[[str, int], None]  # (stage, rows so far)
-
-
-class _RejectSink:
-    """Streams reject records (source, row, reasons, original values) as NDJSON, and into the ledger."""
-
-    def __init__(self, uri: str, outputs: s3io.Outputs, ledger: LedgerWriter):
-        self.uri, self.rows, self.by_reason, self.ledger = uri, 0, {}, ledger
-        self._cm = outputs.open(uri)
-        self._fh = self._cm.__enter__()
-
-    def append(self, data: bytes, ledger_rows: pa.Table, by_reason: dict[str, int]) -> None:
-        if not ledger_rows.num_rows:
-            return
-        self._fh.write(data)
-        self.ledger.add_table(ledger_rows)
-        self.rows += ledger_rows.num_rows
-        for reason, n in by_reason.items():
-            self.by_reason[reason] = self.by_reason.get(reason, 0) + n
-
-    def add(self, rows: pa.Table, reasons: list[list[str]]) -> None:
-        if rows.num_rows:
-            self.append(*reject_records(rows, reasons))
-
-    def close(self, exc: BaseException | None = None) -> None:
-        cm, self._cm = self._cm, None
-        if cm is None:
-            return
-        if exc is None:
-            cm.__exit__(None, None, None)
-        else:
-            cm.__exit__(type(exc), exc, exc.__traceback__)
-
-    def __enter__(self) -> "_RejectSink":
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        self.close(exc)
 
 
 def check_all_columns(opts: StageOptions, transport: dict | None) -> None:
@@ -188,11 +137,11 @@ def prepare(opts: StageOptions, *, run_id: str, out_base: str, s3=None, write_op
     with contextlib.ExitStack() as stack:
         stack.push(lambda exc_type, exc, tb: exc_type is not None and outputs.discard())
         ledger = stack.enter_context(LedgerWriter(s3io.join(out_base, STAGING_NAME), outputs=outputs))
-        rejects = stack.enter_context(_RejectSink(s3io.join(out_base, "rejects.ndjson"), outputs, ledger))
+        rejects = stack.enter_context(RejectSink(s3io.join(out_base, "rejects.ndjson"), outputs, ledger))
         tmp = stack.enter_context(spill_folder(run_id, spill_dir))
         spills, columns, keys = _pass_one(opts, transport, result, rejects, tmp, progress, executor)
-        writer = stack.enter_context(_PartWriter(out_base, opts.fmt, columns, opts.max_part_bytes, outputs, result,
-                                                 ledger))
+        writer = stack.enter_context(PartWriter(out_base, opts.fmt, columns, opts.max_part_bytes, outputs, result.parts,
+                                                ledger))
         _pass_two(opts, spills, keys, result, rejects, ledger, writer, progress)
         writer.close()
         rejects.close()
@@ -247,7 +196,7 @@ class _Spill:
     keys_path: str
 
 
-def _pass_one(opts, transport, result: Prepared, rejects: _RejectSink, tmp: Path, progress, executor=None):
+def _pass_one(opts, transport, result: Prepared, rejects: RejectSink, tmp: Path, progress, executor=None):
     """Read every chunk in the driver; stage chunks on the executor, one more in flight than workers."""
     spills: list[_Spill] = []
     store = KeyStore(tmp / "keys")
@@ -307,8 +256,8 @@ def _pass_one(opts, transport, result: Prepared, rejects: _RejectSink, tmp: Path
     return spills, ordered_columns(list(columns)), (store, shown)
 
 
-def _pass_two(opts, spills, keys: tuple[KeyStore, list[str]], result: Prepared, rejects: _RejectSink,
-              ledger: LedgerWriter, writer: "_PartWriter", progress):
+def _pass_two(opts, spills, keys: tuple[KeyStore, list[str]], result: Prepared, rejects: RejectSink,
+              ledger: LedgerWriter, writer: "PartWriter", progress):
     store, sources = keys
     decided = store.decide()
     result.rows_superseded = len(decided.superseded)
@@ -364,84 +313,3 @@ def _valid_rows(spill: _Spill, mask: np.ndarray, rows: np.ndarray, source: str) 
                                                                 strings_can_be_null=True,
                                                                 quoted_strings_can_be_null=False))
     return tag(table.rename_columns(spill.columns), source, rows[mask])
-
-
-class _PartWriter:
-    """Writes rows into parts of at most ``max_bytes`` each, one part per import job."""
-
-    def __init__(self, out_base, fmt, columns, max_bytes, outputs: s3io.Outputs, result: Prepared, ledger: LedgerWriter):
-        self.ledger = ledger
-        self.out_base, self.fmt, self.columns, self.max_bytes = out_base, fmt, columns, max_bytes
-        self.outputs, self.result = outputs, result
-        self.header = encode_header(columns, fmt)
-        if len(self.header) >= max_bytes:
-            raise ConfigError(f"the header alone is larger than the part limit of {max_bytes} bytes")
-        self._cm = self._fh = None
-        self._part: StagedPart | None = None
-
-    def _open(self):
-        n = len(self.result.parts) + 1
-        uri = s3io.join(self.out_base, "import", f"part-{n:05d}{EXTENSIONS[self.fmt]}")
-        self._cm = self.outputs.open(uri)
-        self._fh = self._cm.__enter__()
-        self._fh.write(self.header)
-        self._part = StagedPart(uri=uri, rows=0, bytes=len(self.header))
-
-    def _finish(self):
-        if self._cm is not None:
-            cm, self._cm = self._cm, None  # a failed completion has aborted the upload: nothing to abort again
-            cm.__exit__(None, None, None)
-            self.result.parts.append(self._part)
-            self._fh = self._part = None
-
-    def write(self, table: pa.Table, source: str) -> None:
-        """Append ``table``'s rows (all from ``source``): encoded here, then cut like any other lines."""
-        data = np.frombuffer(encode_rows(table, self.columns, self.fmt), dtype=np.uint8)
-        self.write_lines(data, np.ones(table.num_rows, dtype=bool), table.column(cat.ROW_COL).to_numpy(), source)
-
-    def write_lines(self, buf: np.ndarray, keep: np.ndarray, rows: np.ndarray, source: str) -> None:
-        """Append the ``keep`` lines of import-file bytes ``buf`` (one line per row: CSV values hold no
-        line breaks after normalising, NDJSON escapes them) whose source rows are ``rows``, cutting
-        parts at line ends at the size limit (a line larger than the limit gets a part of its own)."""
-        starts, ends = line_bounds(buf)
-        if len(ends) != len(keep):
-            raise RuntimeError(f"{source}: {len(ends)} encoded lines for {len(keep)} rows")
-        kept = np.flatnonzero(keep)  # the lines to write, by position in buf
-        cum = np.cumsum(ends[kept] - starts[kept])  # bytes written after each kept line
-        i, n = 0, len(kept)
-        while i < n:
-            if self._part is None:
-                self._open()
-            start = int(cum[i - 1]) if i else 0
-            j = int(np.searchsorted(cum, start + self.max_bytes - self._part.bytes, side="right"))
-            if j == i:  # the next line does not fit: a new part, or alone in an empty one
-                if self._part.rows:
-                    self._finish()
-                    continue
-                j = i + 1
-            write_line_runs(self._fh, buf, starts, ends, kept[i:j])
-            self._part.bytes += int(cum[j - 1]) - start
-            first = self._part.rows + 1
-            self._part.rows += j - i
-            self.ledger.add(source, rows[i:j], "staged", part=self._part.uri,
-                            part_row=np.arange(first, first + j - i))
-            i = j
-            if i < n:
-                self._finish()
-
-    def close(self):
-        self._finish()
-
-    def abort(self, exc: BaseException):
-        cm, self._cm = self._cm, None
-        if cm is not None:
-            cm.__exit__(type(exc), exc, exc.__traceback__)
-
-    def __enter__(self) -> "_PartWriter":
-        return self
-
-    def __exit__(self, exc_type, exc, tb) -> None:
-        if exc is not None:
-            self.abort(exc)
-        else:
-            self.close()

@@ -13,8 +13,8 @@ import fcntl
 import os
 import shutil
 import tempfile
+from collections.abc import Iterator
 from pathlib import Path
-from typing import Iterator
 
 PREFIX = "pinpoint-etl-spill-"
 LOCK_NAME = ".lock"

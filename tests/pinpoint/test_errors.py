@@ -8,7 +8,6 @@ import socket
 import boto3
 import pytest
 from botocore.config import Config
-
 from pinpoint_etl.core.errors import TerminalError, TransientError
 from pinpoint_etl.pinpoint import s3io
 from pinpoint_etl.pinpoint.errors import AWS_EXCEPTIONS, UnclearAnswer, translate

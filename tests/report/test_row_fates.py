@@ -8,7 +8,6 @@ import sys
 from collections import Counter
 
 import pytest
-
 from pinpoint_etl.pinpoint.jobs import JobSnapshot
 from pinpoint_etl.report.outcomes import BooksError, PartOutcome, RunCounts, attribute, run_status
 from pinpoint_etl.staging.prepare import StagedPart

@@ -162,7 +162,8 @@ def test_worker_encoded_lines_and_arrow_rows_make_identical_parts(tmp_path, max_
     from pinpoint_etl.pinpoint import s3io
     from pinpoint_etl.schemas import catalogue as cat
     from pinpoint_etl.staging.ledger import LedgerWriter, read_batches
-    from pinpoint_etl.staging.prepare import Prepared, _PartWriter
+    from pinpoint_etl.staging.parts import PartWriter
+    from pinpoint_etl.staging.prepare import Prepared
     from pinpoint_etl.staging.writers import csv_rows
 
     n = 60
@@ -179,7 +180,7 @@ def test_worker_encoded_lines_and_arrow_rows_make_identical_parts(tmp_path, max_
         result = Prepared(run_id="r", out_base=str(out))
         ledger = LedgerWriter(str(out / "ledger.csv"))
         outputs = s3io.Outputs()
-        writer = _PartWriter(str(out), "CSV", columns, max_bytes, outputs, result, ledger)
+        writer = PartWriter(str(out), "CSV", columns, max_bytes, outputs, result.parts, ledger)
         if lines:
             buf = np.frombuffer(csv_rows(table, columns), dtype=np.uint8)
             writer.write_lines(buf, keep, table.column(cat.ROW_COL).to_numpy()[keep], "in.csv")

@@ -8,9 +8,9 @@ import socket
 import threading
 
 import pytest
-
 from pinpoint_etl.core.errors import SourceError
 from pinpoint_etl.staging.run_id import derive_run_id
+
 from tests.flows.test_cli import run_cli
 
 
@@ -19,10 +19,10 @@ class _NoHead(http.server.BaseHTTPRequestHandler):
 
     body = b""
 
-    def do_HEAD(self):  # noqa: N802 - http.server's naming
+    def do_HEAD(self):
         self.send_error(405)
 
-    def do_GET(self):  # noqa: N802
+    def do_GET(self):
         self.send_response(200)
         self.send_header("Content-Length", str(len(self.body)))
         self.end_headers()
