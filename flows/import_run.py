@@ -292,6 +292,8 @@ def _claimed_run(src: SourceParams, opts: ImportOptions, runtime: Runtime, targe
     if left:
         runtime.log(f"run {run_id}: aborted {left} unfinished upload(s) left by a run that stopped")
     phase[0] = "staging"
+    if opts.force:  # the earlier staging stops counting as complete before any of its files is overwritten
+        s3io.delete_objects(s3, [f"{out_base}/manifest.json"], expected_owner=owner)
     earlier = None if opts.force else s3io.read_bytes(f"{out_base}/manifest.json", s3=s3)
     if earlier is not None:
         prepared: Prepared = from_manifest(json.loads(earlier), out_base)
