@@ -20,7 +20,7 @@ import re
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
-from pinpoint_etl.core.errors import ConfigError, JobTimeoutError, PipelineError, TerminalError, TransientError
+from pinpoint_etl.core.errors import ConfigError, JobTimeoutError, PipelineError, TerminalError
 from pinpoint_etl.flows.params import ImportOptions, SourceParams, TargetParams
 from pinpoint_etl.flows.runtime import Runtime
 from pinpoint_etl.pinpoint import s3io
@@ -36,7 +36,6 @@ from pinpoint_etl.pinpoint.jobs import (
     poll_job,
     retry_transient,
 )
-from pinpoint_etl.pinpoint.stop import pause
 from pinpoint_etl.report.outcomes import RunCounts
 from pinpoint_etl.report.summary import PartOutcome, RunReport, import_report, now, validate_report
 from pinpoint_etl.sources.locate import expand_sources
@@ -220,32 +219,40 @@ def _record(job: JobSnapshot, part: StagedPart, run_id: str, runtime: Runtime, j
 
 
 def _create_once(target: Target, opts: ImportOptions, part: StagedPart, run_id: str, runtime: Runtime,
-                 jobs: _Jobs, attempts: int = 4) -> JobSnapshot:
+                 jobs: _Jobs) -> JobSnapshot:
     """CreateImportJob, never re-sent blind: botocore does not retry it (``clients.pinpoint_once``), and
-    after an unclear answer the job is looked for before another create."""
-    delay = 1.0
-    for attempt in range(attempts):
+    after an unclear answer the job is looked for before another create (and after the last one)."""
+    unclear = [False]
+
+    def create() -> JobSnapshot:
         try:
             job = create_import_job(
                 target.clients.pinpoint_once, target.application_id, s3_url=part.uri, role_arn=target.role_arn,
                 fmt=opts.staged_format, register_endpoints=opts.register_endpoints,
                 define_segment=opts.define_segment, segment_name=opts.segment_name, segment_id=opts.segment_id,
                 run_id=run_id)
-            return _record(job, part, run_id, runtime, jobs)
         except UnclearAnswer as exc:
+            unclear[0] = True
             runtime.log(f"run {run_id}: CreateImportJob for {part.uri} got no clear answer ({exc.detail}); "
                         "looking for the job before creating one")
-            if (found := _find(target, part, run_id, jobs)) is not None:
-                runtime.log(f"run {run_id}: job {found.id} for {part.uri} was created: following it")
-                return _record(found, part, run_id, runtime, jobs)
-            if attempt == attempts - 1:
-                raise
-        except TransientError:
-            if attempt == attempts - 1:
-                raise
-        pause(delay)
-        delay *= 2
-    raise AssertionError("unreachable")
+            raise
+        return _record(job, part, run_id, runtime, jobs)
+
+    def made() -> JobSnapshot | None:
+        if not unclear[0]:
+            return None
+        unclear[0] = False
+        if (found := _find(target, part, run_id, jobs)) is not None:
+            runtime.log(f"run {run_id}: job {found.id} for {part.uri} was created: following it")
+            return _record(found, part, run_id, runtime, jobs)
+        return None
+
+    try:
+        return retry_transient(create, before_retry=made)
+    except UnclearAnswer:
+        if (found := made()) is not None:
+            return found
+        raise
 
 
 def run_import(src: SourceParams, target_params: TargetParams, opts: ImportOptions, runtime: Runtime,
