@@ -12,11 +12,14 @@ quote — or when the file ends inside quotes, the rest of the file (from the en
 is read by the streaming reader, whose rules and messages then apply unchanged; so is the rest from
 a line longer than the streaming reader's block (1 MiB), which it may refuse.
 
-Row numbers are the streaming reader's: records after the header, blank lines not counted.
+Row numbers are the streaming reader's: records after the header, blank lines not counted. A piece
+holding a ragged row is read again by ``csv_salvage`` (``on_malformed="reject"``), as the streaming
+reader would read it, and its malformed records are handed back beside its table.
 """
 
 from __future__ import annotations
 
+import io
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -33,15 +36,17 @@ from pinpoint_etl.sources.csv_reader import (
     read_csv_header_at,
     read_csv_tables_from,
 )
+from pinpoint_etl.sources.csv_salvage import count_lines, salvage_tables
+from pinpoint_etl.sources.csv_scan import Scanner
 from pinpoint_etl.sources.frames import tag
+from pinpoint_etl.sources.malformed import Malformed, MalformedBatch
 from pinpoint_etl.sources.options import ReadOptions
-from pinpoint_etl.sources.streams import display_name, split_compression, translate
+from pinpoint_etl.sources.streams import ESCAPE_ERRORS, display_name, split_compression, translate
 
 # bytes scanned at a time: a block and its masks stay in the CPU cache (8 MiB scanned 1M rows in
 # 0.71 s, 256 KiB in 0.30-0.43 s) and below glibc's mmap threshold, where 8 MiB left ~60 MB of heap
 # behind in the driver
 SCAN_BLOCK = 256 << 10
-_QUOTE, _LF, _CR = 0x22, 0x0A, 0x0D
 
 
 @dataclass(frozen=True)
@@ -67,7 +72,7 @@ def split_csv(uri: str, options: ReadOptions) -> Iterator[CsvPiece | pa.Table]:
     ``uri``; then, if a quote is not structural (see module docstring), tagged tables for the rest."""
     header, start = read_csv_header_at(uri, options)
     columns = tuple(header)
-    scan = _Scanner(options.delimiter.encode("utf-8"), start)
+    scan = Scanner(options.delimiter.encode("utf-8"), start, BLOCK_SIZE)
     piece_start, first_row, rows = start, 1, 0  # rows: records found since piece_start
     try:
         fh = open(uri, "rb")  # noqa: SIM115 - closed below; read in blocks
@@ -105,77 +110,9 @@ def split_csv(uri: str, options: ReadOptions) -> Iterator[CsvPiece | pa.Table]:
     yield from read_csv_tables_from(uri, options, list(columns), piece_start, first_row)
 
 
-class _Scanner:
-    """Finds record ends, region by region, carrying the quote count and the current line's start."""
-
-    def __init__(self, delimiter: bytes, start: int):
-        self.allowed = np.zeros(256, dtype=bool)  # the bytes beside a structural quote, by value
-        self.allowed[np.frombuffer(delimiter + b'\r\n"', dtype=np.uint8)] = True
-        # longer lines are the streaming reader's: whether it can read them depends on its blocks
-        self.longest = BLOCK_SIZE
-        self.quotes = 0        # quotes so far: inside a quoted field when odd
-        self.prev = _LF        # the byte before the region (the data starts at a record start)
-        self.line_start = start
-
-    def records(self, arr: np.ndarray, base: int, after: int | None) -> tuple[np.ndarray, bool]:
-        """Offsets just past the non-empty records that end in ``arr`` (at offset ``base``; ``after`` is
-        the byte that follows, None at the end of the file), and False if a quote in ``arr`` is not
-        structural (records from there on are not given)."""
-        n = len(arr)
-        if n == 0:
-            return np.zeros(0, dtype=np.int64), True
-        quotes = np.flatnonzero(arr == _QUOTE)
-        limit, regular = n, True
-        if quotes.size:
-            # an opening quote (an even number before it) is judged by the byte before it, a closing one
-            # by the byte after it
-            beside = quotes + 1
-            beside[(self.quotes & 1)::2] -= 2
-            neighbour = arr[np.clip(beside, 0, n - 1)]
-            if beside[0] < 0:
-                neighbour[0] = self.prev
-            if beside[-1] == n:
-                neighbour[-1] = _QUOTE if after is None else after  # the end of the file closes as a quote may
-            wrong = np.flatnonzero(~self.allowed[neighbour])
-            if wrong.size:
-                limit, regular = int(quotes[wrong[0]]), False
-                quotes = quotes[:wrong[0]]
-        ends = arr[:limit] == _LF
-        crs = np.flatnonzero(arr[:limit] == _CR)
-        if crs.size:  # a CR ends a line unless an LF follows (then the LF does)
-            nxt = arr[np.minimum(crs + 1, n - 1)]
-            nxt[crs + 1 == n] = 0 if after is None else after
-            ends[crs[nxt != _LF]] = True
-        at = np.flatnonzero(ends)
-        if quotes.size:
-            at = at[((self.quotes + np.searchsorted(quotes, at)) & 1) == 0]
-        elif self.quotes & 1:
-            at = at[:0]
-        # a line's content runs from its start to its end, less the CR of a CRLF: empty lines are skipped
-        starts = np.empty(at.size, dtype=np.int64)
-        if at.size:
-            starts[0] = self.line_start
-            starts[1:] = base + at[:-1] + 1
-        before_end = arr[at - 1] if at.size else at
-        if at.size and at[0] == 0:
-            before_end[0] = self.prev
-        crlf = (arr[at] == _LF) & (before_end == _CR)
-        content_end = base + at - crlf
-        records = base + at[content_end > starts] + 1
-        too_long = np.flatnonzero(base + at + 1 - starts > self.longest)
-        if too_long.size:
-            records = records[records <= starts[too_long[0]]]
-            regular = False
-        if at.size:
-            self.line_start = base + int(at[-1]) + 1
-        self.quotes += quotes.size
-        self.prev = int(arr[-1])
-        return records.astype(np.int64), regular
-
-
-def read_piece(piece: CsvPiece) -> pa.Table:
-    """The piece's records as a tagged table (one Arrow chunk per column); a ``SourceError`` naming
-    the row if they cannot be read."""
+def read_piece(piece: CsvPiece) -> tuple[pa.Table, list[Malformed]]:
+    """The piece's records as a tagged table (one Arrow chunk per column) and its malformed records
+    (``on_malformed="reject"``); a ``SourceError`` naming the row if they cannot be read."""
     source = display_name(piece.path)
     try:
         with open(piece.path, "rb") as fh:
@@ -190,6 +127,8 @@ def read_piece(piece: CsvPiece) -> pa.Table:
         table = pacsv.read_csv(pa.BufferReader(data), read_options=read_options, parse_options=parse_options,
                                convert_options=convert_options)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a SourceError
+        if piece.options.on_malformed == "reject":
+            return _salvage(piece, data)
         raise explain_failure(piece.path, piece.options, exc, piece.first_row - 1) from None
     del data
     if table.num_rows != piece.rows:  # the scan and the parser disagree: never pass it silently
@@ -204,4 +143,25 @@ def read_piece(piece: CsvPiece) -> pa.Table:
         columns[i] = column.combine_chunks()
         del column
         release_arrow_memory()
-    return tag(pa.Table.from_arrays(columns, names=names), source, piece.first_row)
+    return tag(pa.Table.from_arrays(columns, names=names), source, piece.first_row), []
+
+
+def _salvage(piece: CsvPiece, data: bytes) -> tuple[pa.Table, list[Malformed]]:
+    """The piece read record by record (``csv_salvage``): its good rows and its malformed records."""
+    text = io.StringIO(data.decode("utf-8", ESCAPE_ERRORS), newline="")
+    tables, bad = [], []
+    for item in salvage_tables(text, list(piece.columns), display_name(piece.path), piece.options,
+                               first_row=piece.first_row, first_line=count_lines(piece.path, piece.start) + 1):
+        if isinstance(item, MalformedBatch):
+            bad.extend(item.records)
+        else:
+            tables.append(item)
+    if sum(t.num_rows for t in tables) + len(bad) != piece.rows:
+        raise SourceError(f"the byte scan found {piece.rows} records from this row on and the CSV reader "
+                          f"{sum(t.num_rows for t in tables) + len(bad)} (please report this)",
+                          source=display_name(piece.path), row=piece.first_row)
+    if not tables:
+        empty = pa.table({c: pa.array([], pa.large_string()) for c in piece.columns})
+        tables = [tag(empty, display_name(piece.path), piece.first_row)]
+    table = pa.concat_tables(tables).combine_chunks()
+    return table, bad

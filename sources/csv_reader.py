@@ -15,7 +15,11 @@ Rules (RFC 4180 plus):
 * failures: an empty file, an empty header name, a ragged row, undecodable bytes, an unterminated
   quoted field or a quoted field followed by other characters. When pyarrow fails (it reports no row
   numbers), or the quote count at the end is odd, the file is read again with Python's strict
-  ``csv`` module to name the first bad row (and field) exactly.
+  ``csv`` module to name the first bad row (and field) exactly;
+* with ``on_malformed="reject"`` (the default) a ragged row or a quoting error is not a failure: from
+  the first one on (or from the first suspicious quote) the rest of the records are read by
+  ``csv_salvage``, which hands bad records on as ``Malformed`` ones. Problems of the whole file (its
+  encoding, compression, header) stay failures.
 """
 
 from __future__ import annotations
@@ -31,7 +35,10 @@ import pyarrow.csv as pacsv
 from pinpoint_etl.core.errors import SourceError
 from pinpoint_etl.core.masking import scrub
 from pinpoint_etl.schemas.catalogue import META_COLS, slot_name
+from pinpoint_etl.sources.csv_salvage import csv_error_detail, count_lines, salvage_tables
+from pinpoint_etl.sources.csv_scan import Scanner
 from pinpoint_etl.sources.frames import tag
+from pinpoint_etl.sources.malformed import MalformedBatch
 from pinpoint_etl.sources.options import ReadOptions
 from pinpoint_etl.sources.streams import (
     ESCAPE_ERRORS,
@@ -47,12 +54,6 @@ BLOCK_SIZE = 1 << 20          # pyarrow block: bounds memory; a quoted field lon
 HEADER_LIMIT = 1 << 20        # a header record longer than this is an unterminated quote
 _BOM = b"\xef\xbb\xbf"
 _RAGGED = re.compile(r"Expected (\d+) columns, got (\d+)")
-_CSV_ERRORS = {
-    "unexpected end of data": "unterminated quoted field (file ends inside quotes)",
-    "expected after": "stray quote: a quoted field must end at a delimiter or line end",
-    "field larger than field limit": "field longer than {limit} characters: unterminated quoted field?",
-    "new-line character seen in unquoted field": "bare carriage return inside an unquoted field",
-}
 
 
 def read_csv_header(uri: str, options: ReadOptions, transport_params: dict | None = None) -> list[str]:
@@ -64,13 +65,24 @@ def read_csv_header(uri: str, options: ReadOptions, transport_params: dict | Non
         stream.close()
 
 
-def read_csv_tables(uri: str, options: ReadOptions, transport_params: dict | None = None) -> Iterator[pa.Table]:
-    """Tagged Arrow tables (``sources.frames.tag``) of at most ``options.chunk_rows`` rows (see module docstring)."""
+def read_csv_tables(uri: str, options: ReadOptions,
+                    transport_params: dict | None = None) -> Iterator[pa.Table | MalformedBatch]:
+    """Tagged Arrow tables (``sources.frames.tag``) of at most ``options.chunk_rows`` rows, and batches of
+    malformed records between them when ``options.on_malformed`` is ``reject`` (see module docstring)."""
     stream = _open(uri, options, transport_params)
     try:
         columns = _read_header(stream, uri, options, transport_params)
+
+        def salvage(done: int):
+            text = _text(open_binary(uri, transport_params), options)
+            try:
+                yield from salvage_tables(text, columns, display_name(uri), options, first_row=1, first_line=1,
+                                          header=True, skip_rows=done)
+            finally:
+                text.close()
+
         if _has_data(stream, uri, options):
-            yield from _stream_tables(stream, columns, uri, options, transport_params, first_row=1)
+            yield from _stream_tables(stream, columns, uri, options, transport_params, first_row=1, salvage=salvage)
     finally:
         stream.close()
 
@@ -98,11 +110,31 @@ def read_csv_tables_from(uri: str, options: ReadOptions, columns: list[str], sta
     raw = open_binary(uri)
     raw.seek(start)
     stream = SourceStream(raw)
+
+    def salvage(done: int):
+        fh = open_binary(uri)
+        fh.seek(start)
+        text = _text(fh, options)
+        try:
+            yield from salvage_tables(text, columns, display_name(uri), options, first_row=first_row,
+                                      first_line=count_lines(uri, start) + 1, skip_rows=done - first_row + 1)
+        finally:
+            text.close()
+
     try:
         if _has_data(stream, uri, options):
-            yield from _stream_tables(stream, columns, uri, options, None, first_row=first_row)
+            if options.on_malformed == "reject":  # the rest starts at an irregular quote or line
+                yield from salvage(first_row - 1)
+            else:
+                yield from _stream_tables(stream, columns, uri, options, None, first_row=first_row,
+                                          salvage=salvage)
     finally:
         stream.close()
+
+
+def _text(raw, options: ReadOptions) -> io.TextIOWrapper:
+    """``raw`` as text for Python's csv: undecodable bytes marked (``ESCAPE_ERRORS``), line ends kept."""
+    return io.TextIOWrapper(raw, encoding=options.text_codec, errors=ESCAPE_ERRORS, newline="")
 
 
 def arrow_options(columns: list[str], options: ReadOptions):
@@ -115,17 +147,25 @@ def arrow_options(columns: list[str], options: ReadOptions):
 
 
 def _stream_tables(stream: SourceStream, columns: list[str], uri: str, options: ReadOptions,
-                   transport_params: dict | None, first_row: int) -> Iterator[pa.Table]:
-    """The records of ``stream`` (at a record start, with data) as tagged tables numbered from ``first_row``."""
+                   transport_params: dict | None, first_row: int, salvage) -> Iterator[pa.Table | MalformedBatch]:
+    """The records of ``stream`` (at a record start, with data) as tagged tables numbered from ``first_row``;
+    ``salvage(done)`` reads the records after the first ``done`` of the file the slow way (reject mode)."""
     source = display_name(uri)
     explain = _Explainer(uri, options, transport_params)
+    reject = options.on_malformed == "reject"
     stream.count_quotes = True
-    stream.quote_neighbours = options.delimiter.encode("utf-8") + b'\r\n"'
+    if reject:  # the byte scan of csv_pieces: the same records are irregular whichever reader meets them
+        stream.scanner = Scanner(options.delimiter.encode("utf-8"), 0, BLOCK_SIZE)
+    else:
+        stream.quote_neighbours = options.delimiter.encode("utf-8") + b'\r\n"'
     read_options, parse_options, convert_options = arrow_options(columns, options)
     try:
         reader = pacsv.open_csv(stream, read_options=read_options, parse_options=parse_options,
                                 convert_options=convert_options)
     except Exception as exc:  # noqa: BLE001 - every failure becomes a SourceError
+        if reject and stream.error is None:
+            yield from salvage(first_row - 1)
+            return
         raise explain.failure(exc, first_row - 1, stream) from None
     pending: list[pa.RecordBatch] = []
     buffered = 0
@@ -136,7 +176,13 @@ def _stream_tables(stream: SourceStream, columns: list[str], uri: str, options: 
         except StopIteration:
             break
         except Exception as exc:  # noqa: BLE001
+            if reject and stream.error is None:  # a record pyarrow cannot read; I/O and transcoding fail below
+                yield from salvage(done)
+                return
             raise explain.failure(exc, done + buffered, stream) from None
+        if reject and stream.suspicious:  # a quote that may have merged records: from here the slow way
+            yield from salvage(done)
+            return
         pending.append(batch)
         buffered += batch.num_rows
         # keep at least one row back: the last record is the one an unterminated quote swallows,
@@ -150,6 +196,9 @@ def _stream_tables(stream: SourceStream, columns: list[str], uri: str, options: 
     # pyarrow's parser is lenient: an odd number of quotes, or a quote between two ordinary
     # characters (a stray quote after a closing one, or 5" screen), sends the file through the
     # strict diagnostic pass, which names the row of a real quoting error (and finds none in 5" screen)
+    if reject and stream.quotes % 2:
+        yield from salvage(done)
+        return
     if (stream.quotes % 2 or stream.suspicious) and (err := explain.find()) is not None:
         raise err
     if buffered:
@@ -183,7 +232,7 @@ def _read_header(stream: SourceStream, uri: str, options: ReadOptions, transport
     """Read the header record from the front of ``stream`` (left at the first data byte); its columns."""
     source = display_name(uri)
     try:
-        raw = _header_bytes(stream, source)
+        raw = _header_bytes(stream, source, options.delimiter)
     except OSError:
         raise _stream_failure(stream, uri, options, _Explainer(uri, options, transport_params)) from None
     if raw is None:
@@ -201,11 +250,15 @@ def _read_header(stream: SourceStream, uri: str, options: ReadOptions, transport
     return header_columns(names, source)
 
 
-def _header_bytes(stream: SourceStream, source: str) -> bytes | None:
-    """Bytes of the first non-blank record (BOM and line end dropped), or None if there is none."""
+def _header_bytes(stream: SourceStream, source: str, delimiter: str) -> bytes | None:
+    """Bytes of the first non-blank record (BOM and line end dropped), or None if there is none.
+
+    Quotes follow Python's csv rules, as the data's readers do: a quote opens a quoted field only at
+    the start of a field (``c"0`` is text), and ``""`` inside one is a quote."""
+    delim = delimiter.encode("utf-8")[0]
     buf = b""
     start = i = 0
-    in_quotes = bom_checked = False
+    quoted, field_start, bom_checked = False, True, False
     while True:
         chunk = stream.read(1 << 16)
         buf += chunk
@@ -213,18 +266,29 @@ def _header_bytes(stream: SourceStream, source: str) -> bytes | None:
             if len(buf) < len(_BOM) and chunk:
                 continue
             buf, bom_checked = buf.removeprefix(_BOM), True
-        end = len(buf) if not chunk else len(buf) - 1  # keep a last CR until we know what follows
+        end = len(buf) if not chunk else len(buf) - 1  # keep a last byte: a CR or a quote needs the next one
         while i < end:
             c = buf[i]
-            if c == 0x22:
-                in_quotes = not in_quotes
-            elif not in_quotes and (c == 0x0A or c == 0x0D):
+            if quoted:
+                if c == 0x22:
+                    if buf[i + 1:i + 2] == b'"':
+                        i += 2
+                        continue
+                    quoted = False
+                i += 1
+                continue
+            if c == 0x22 and field_start:
+                quoted, field_start = True, False
+            elif c == 0x0A or c == 0x0D:
                 stop = i + 2 if buf[i:i + 2] == b"\r\n" else i + 1
                 if i > start:
                     stream.unread(buf[stop:])
                     return buf[start:i]
                 start = i = stop  # a blank line before the header
+                field_start = True
                 continue
+            else:
+                field_start = c == delim
             i += 1
         if not chunk:
             return buf[start:] if buf[start:].strip(b"\r\n") else None
@@ -310,13 +374,7 @@ class _Explainer:
             text.close()
 
     def _csv_error(self, exc: csv.Error, row: int | None, line: int) -> SourceError:
-        text = str(exc)
-        for key, message in _CSV_ERRORS.items():
-            if key in text:
-                detail = message.format(limit=csv.field_size_limit())
-                break
-        else:
-            detail = f"malformed CSV: {scrub(text)[:120]}"
+        detail = csv_error_detail(exc)
         where = "the header" if row is None else f"the record starting on line {line}"
         return SourceError(f"{detail} ({where})", source=self.source, row=row)
 

@@ -8,7 +8,11 @@
   anything else → NDJSON;
 * records are flattened by ``sources.flatten``; chunks may have different column sets;
 * failures name the row: invalid JSON (with the decoder's message and column), a record that is
-  not an object, an unclosed array, undecodable bytes (located by a second pass), an empty file.
+  not an object, a key twice in one object (``{"Address": .., "Address": ..}``: never resolved
+  silently), an unclosed array, undecodable bytes (located by a second pass), an empty file;
+* with ``on_malformed="reject"`` (the default) an NDJSON line that is not a JSON object, and a record
+  (line or array element) with a repeated key, become ``Malformed`` records and reading goes on; in a
+  JSON array any other syntax error still fails (where the next element starts cannot be told).
 """
 
 from __future__ import annotations
@@ -25,9 +29,11 @@ import pyarrow as pa
 import pyarrow.compute as pc
 
 from pinpoint_etl.core.errors import SourceError
+from pinpoint_etl.core.masking import scrub
 from pinpoint_etl.schemas.catalogue import META_COLS
 from pinpoint_etl.sources.flatten import ColumnBuilder
 from pinpoint_etl.sources.frames import tag
+from pinpoint_etl.sources.malformed import Malformed, MalformedBatch
 from pinpoint_etl.sources.options import ReadOptions
 from pinpoint_etl.sources.streams import (
     ESCAPE_ERRORS,
@@ -45,20 +51,42 @@ _BATCH = 8192                # records turned into Arrow columns at a time (boun
 _WS = re.compile(r"[ \t\n\r]*")
 _KINDS = {list: "an array", str: "a string", int: "a number", float: "a number", bool: "true/false",
           type(None): "null"}
-_decode = json.JSONDecoder().raw_decode
+
+
+class _RepeatedKeys:
+    """``object_pairs_hook`` noting the first key repeated within one object since ``reset``."""
+
+    def __init__(self) -> None:
+        self.key: str | None = None
+
+    def __call__(self, pairs: list[tuple[str, object]]) -> dict:
+        d = dict(pairs)
+        if len(d) != len(pairs) and self.key is None:
+            seen: set[str] = set()
+            self.key = next(k for k, _ in pairs if k in seen or seen.add(k))  # type: ignore[func-returns-value]
+        return d
+
+    def reason(self) -> str | None:
+        """The reason to reject the record decoded since the last call (and reset), or None."""
+        key, self.key = self.key, None
+        return None if key is None else f"key {scrub(key)[:60]!r} appears twice in one object"
 
 
 def read_json_tables(uri: str, options: ReadOptions, transport_params: dict | None = None,
-                     ndjson: bool = False) -> Iterator[pa.Table]:
+                     ndjson: bool = False) -> Iterator[pa.Table | MalformedBatch]:
     """Yield tagged Arrow tables (``sources.frames.tag``) of at most ``options.chunk_rows`` flattened
-    records (see module docstring)."""
+    records, and batches of malformed records between them (see module docstring)."""
     source = display_name(uri)
     batch = min(_BATCH, options.chunk_rows)
     builder = ColumnBuilder()
     tables: list[pa.Table] = []
     rows: list[int] = []
+    bad: list[Malformed] = []
     try:
         for row, record in _records(uri, options, transport_params, ndjson, check=False):
+            if type(record) is Malformed:
+                bad.append(record)
+                continue
             builder.add(record)
             rows.append(row)
             if builder.rows == batch or len(rows) == options.chunk_rows:
@@ -66,6 +94,9 @@ def read_json_tables(uri: str, options: ReadOptions, transport_params: dict | No
                 if len(rows) == options.chunk_rows:
                     yield _tagged(tables, rows, source)
                     tables, rows = [], []
+                    if bad:
+                        yield MalformedBatch(bad)
+                        bad = []
     except UnicodeDecodeError as exc:
         # locate the bad bytes with a second pass that marks them instead of failing
         try:
@@ -78,6 +109,8 @@ def read_json_tables(uri: str, options: ReadOptions, transport_params: dict | No
         tables.append(builder.table())
     if rows:
         yield _tagged(tables, rows, source)
+    if bad:
+        yield MalformedBatch(bad)
 
 
 def _tagged(tables: list[pa.Table], rows: list[int], source: str):
@@ -90,8 +123,8 @@ def _tagged(tables: list[pa.Table], rows: list[int], source: str):
 
 
 def _records(uri: str, options: ReadOptions, transport_params: dict | None, ndjson: bool,
-             check: bool) -> Iterator[tuple[int, dict]]:
-    """(row, object) pairs. ``check``: decode leniently and raise on the first record with bad bytes."""
+             check: bool) -> Iterator[tuple[int, dict | Malformed]]:
+    """(row, object or Malformed) pairs. ``check``: decode leniently and raise on the first record with bad bytes."""
     source = display_name(uri)
     stream = SourceStream(open_binary(uri, transport_params))
     text = io.TextIOWrapper(stream, encoding=options.text_codec, errors=ESCAPE_ERRORS if check else "strict",
@@ -130,7 +163,11 @@ def _kind(value: object) -> str:
     return _KINDS.get(type(value), type(value).__name__)
 
 
-def _ndjson_records(text: TextIO, source: str, options: ReadOptions, check: bool) -> Iterator[tuple[int, dict]]:
+def _ndjson_records(text: TextIO, source: str, options: ReadOptions,
+                    check: bool) -> Iterator[tuple[int, dict | Malformed]]:
+    repeated = _RepeatedKeys()
+    decode = json.JSONDecoder(object_pairs_hook=repeated).decode
+    reject = options.on_malformed == "reject"
     line_no = 0
     for line in iter(lambda: text.readline(MAX_LINE), ""):
         line_no += 1
@@ -141,13 +178,22 @@ def _ndjson_records(text: TextIO, source: str, options: ReadOptions, check: bool
         if not line.strip():
             continue
         try:
-            value = json.loads(line)
+            value = decode(line)
+            reason = repeated.reason()
         except json.JSONDecodeError as exc:
-            raise SourceError(f"invalid JSON: {exc.msg} at column {exc.colno}", source=source, row=line_no) from None
-        if type(value) is not dict:
-            hint = " (a JSON array file? use format=json)" if line_no == 1 and type(value) is list else ""
-            raise SourceError(f"not a JSON object: found {_kind(value)}{hint}", source=source, row=line_no)
-        yield line_no, value
+            repeated.reason()
+            value, reason = None, f"invalid JSON: {exc.msg} at column {exc.colno}"
+        if type(value) is not dict and reason is None:
+            if line_no == 1 and type(value) is list:  # the whole file is in another format: not a record's fault
+                raise SourceError(f"not a JSON object: found {_kind(value)} (a JSON array file? use format=json)",
+                                  source=source, row=line_no)
+            reason = f"not a JSON object: found {_kind(value)}"
+        if reason is None:
+            yield line_no, value
+        elif reject:
+            yield line_no, Malformed.of(source, line_no, line_no, reason, line)
+        else:
+            raise SourceError(reason, source=source, row=line_no)
 
 
 class _Buffer:
@@ -179,13 +225,19 @@ class _Buffer:
             if self.pos < len(self.buf) or not self.more():
                 return self.buf[self.pos: self.pos + 1]
 
+    def line_of(self, pos: int) -> int:
+        return self.line + self.buf.count("\n", 0, pos)
+
     def where(self, pos: int) -> str:
         nl = self.buf.count("\n", 0, pos)
         col = pos - self.buf.rfind("\n", 0, pos) if nl else self.col + pos
         return f"line {self.line + nl} column {col}"
 
 
-def _array_records(text: TextIO, source: str, options: ReadOptions, check: bool) -> Iterator[tuple[int, dict]]:
+def _array_records(text: TextIO, source: str, options: ReadOptions,
+                   check: bool) -> Iterator[tuple[int, dict | Malformed]]:
+    repeated = _RepeatedKeys()
+    _decode = json.JSONDecoder(object_pairs_hook=repeated).raw_decode
     b = _Buffer(text)
     b.peek()
     b.pos += 1  # the "["
@@ -213,9 +265,15 @@ def _array_records(text: TextIO, source: str, options: ReadOptions, check: bool)
             if check and (byte := bad_byte(b.buf[start:end])) is not None:
                 raise decode_error(source, options.codec, byte, row=index)
             b.pos = end
-            if type(value) is not dict:
-                raise SourceError(f"not a JSON object: element is {_kind(value)}", source=source, row=index)
-            yield index, value
+            reason = repeated.reason()
+            if reason is None and type(value) is not dict:
+                reason = f"not a JSON object: element is {_kind(value)}"
+            if reason is None:
+                yield index, value
+            elif options.on_malformed == "reject":
+                yield index, Malformed.of(source, index, b.line_of(start), reason, b.buf[start:end])
+            else:
+                raise SourceError(reason, source=source, row=index)
             sep = b.peek()
             if sep == ",":
                 b.pos += 1

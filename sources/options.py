@@ -10,6 +10,8 @@ from pinpoint_etl.core.errors import ConfigError
 
 Format = Literal["auto", "csv", "json", "ndjson"]
 FORMATS: tuple[str, ...] = ("auto", "csv", "json", "ndjson")
+OnMalformed = Literal["reject", "fail"]
+ON_MALFORMED: tuple[str, ...] = ("reject", "fail")
 _DELIMITER_ALIASES = {"\\t": "\t", "tab": "\t", "TAB": "\t"}
 
 
@@ -29,13 +31,18 @@ class ReadOptions:
     a BOM. ``format``: ``auto`` picks by extension (after stripping ``.gz``/``.bz2``/``.zst``):
     ``.csv``/``.tsv``/``.txt`` → csv, ``.json`` → a JSON array or NDJSON (sniffed from the first
     character), ``.ndjson``/``.jsonl`` → ndjson; ``json`` sniffs the same way. ``chunk_rows``: rows
-    per DataFrame yielded by ``read_chunks``. Bad values raise ``ConfigError``.
+    per DataFrame yielded by ``read_chunks``. ``on_malformed``: ``reject`` turns a record that is not
+    CSV or JSON (a ragged CSV row, a stray or unclosed quote, a broken NDJSON line, a duplicate JSON
+    key) into a ``sources.malformed.Malformed`` record and reads on; ``fail`` raises a ``SourceError``
+    naming it. Problems of the whole file (encoding, compression, header) raise either way. Bad values
+    raise ``ConfigError``.
     """
 
     delimiter: str = ","
     encoding: str = "utf-8"
     format: Format = "auto"
     chunk_rows: int = DEFAULT_CHUNK_ROWS
+    on_malformed: OnMalformed = "reject"
 
     def __post_init__(self) -> None:
         delimiter = _DELIMITER_ALIASES.get(self.delimiter, self.delimiter)
@@ -50,6 +57,8 @@ class ReadOptions:
             raise ConfigError(f"format must be one of {', '.join(FORMATS)}, got {self.format!r}")
         if not isinstance(self.chunk_rows, int) or isinstance(self.chunk_rows, bool) or self.chunk_rows < 1:
             raise ConfigError(f"chunk_rows must be a positive integer, got {self.chunk_rows!r}")
+        if self.on_malformed not in ON_MALFORMED:
+            raise ConfigError(f"on_malformed must be reject or fail, got {self.on_malformed!r}")
 
     @property
     def codec(self) -> str:

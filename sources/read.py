@@ -5,8 +5,9 @@ DataFrame, pandas ``str`` dtype with NaN, so ``pd.isna`` is True) named as in th
 (dotted names, slot names ``X#2`` for repeated CSV headers and JSON arrays), plus ``_source``
 (dictionary-encoded, categorical in pandas: the URI as given, see ``streams.display_name``) and
 ``_row`` (int64: the 1-based record number after the CSV header, the NDJSON line number, or the
-JSON array element index). Memory is bounded by ``chunk_rows``, not by the file. Every failure
-is a ``PipelineError`` (``SourceError``, or ``TransientError`` when a retry may help) with a
+JSON array element index). Memory is bounded by ``chunk_rows``, not by the file. Records that are
+not CSV/JSON come as ``sources.malformed.MalformedBatch`` items between the tables
+(``ReadOptions.on_malformed="reject"``, the default). Every failure is a ``PipelineError`` (``SourceError``, or ``TransientError`` when a retry may help) with a
 one-line message naming the source and, where known, row and field.
 """
 
@@ -24,6 +25,7 @@ from pinpoint_etl.sources.csv_pieces import CsvPiece, can_split, split_csv
 from pinpoint_etl.sources.csv_reader import read_csv_header, read_csv_tables
 from pinpoint_etl.sources.frames import to_frame
 from pinpoint_etl.sources.json_reader import read_json_tables
+from pinpoint_etl.sources.malformed import MalformedBatch
 from pinpoint_etl.sources.options import ReadOptions
 from pinpoint_etl.sources.streams import display_name, split_compression, translate
 
@@ -63,7 +65,7 @@ def read_header(uri: str, options: ReadOptions, *, transport_params: dict | None
             return read_csv_header(uri, options, transport_params)
         chunks = read_json_tables(uri, options, transport_params, ndjson=fmt == "ndjson")
         try:
-            first = next(chunks, None)
+            first = next((c for c in chunks if not isinstance(c, MalformedBatch)), None)
         finally:
             chunks.close()
         return [] if first is None else [c for c in first.column_names if c not in META_COLS]
@@ -74,9 +76,9 @@ def read_header(uri: str, options: ReadOptions, *, transport_params: dict | None
 
 
 def read_tables(uri: str, options: ReadOptions, *, transport_params: dict | None = None,
-                pieces: bool = False) -> Iterator[pa.Table | CsvPiece]:
-    """Stream ``uri``'s records as tagged Arrow tables of at most ``options.chunk_rows`` rows (see module
-    docstring): what the pipeline spills for its chunk workers.
+                pieces: bool = False) -> Iterator[pa.Table | CsvPiece | MalformedBatch]:
+    """Stream ``uri``'s records as tagged Arrow tables of at most ``options.chunk_rows`` rows, and batches
+    of malformed records (see module docstring): what the pipeline spills for its chunk workers.
 
     ``pieces``: a plain local UTF-8 CSV file is given as ``CsvPiece``s instead (record-aligned byte
     ranges that ``sources.csv_pieces.read_piece`` parses where the chunk is worked), as far as its
@@ -102,10 +104,12 @@ def read_tables(uri: str, options: ReadOptions, *, transport_params: dict | None
 
 
 def read_chunks(uri: str, options: ReadOptions, *, transport_params: dict | None = None) -> Iterator:
-    """:func:`read_tables` as DataFrames (``sources.frames.to_frame``)."""
+    """:func:`read_tables` as DataFrames (``sources.frames.to_frame``), malformed records left out (for
+    exploring a file and for tests: the pipeline reads with :func:`read_tables`)."""
     tables = read_tables(uri, options, transport_params=transport_params)
     try:
         for table in tables:
-            yield to_frame(table)
+            if not isinstance(table, MalformedBatch):
+                yield to_frame(table)
     finally:
         tables.close()

@@ -130,6 +130,11 @@ class SourceStream(io.RawIOBase):
         self.suspicious = False
         self._tail = b""
         self.position = 0
+        #: set by the CSV reader when rejecting malformed records: a ``csv_scan.Scanner`` fed every byte
+        #: handed out, which makes the stream suspicious at the first irregular quote or overlong line
+        self.scanner = None
+        self._held = b""
+        self._scanned = 0
 
     def readable(self) -> bool:
         return True
@@ -169,7 +174,21 @@ class SourceStream(io.RawIOBase):
             if self.quote_neighbours is not None and not self.suspicious and data:
                 self.suspicious = has_stray_quote(self._tail + data, self.quote_neighbours)
                 self._tail = (self._tail + data)[-2:]
+        if self.scanner is not None and not self.suspicious:
+            self._scan(data)
         return data
+
+    def _scan(self, data: bytes) -> None:
+        """Feed ``data`` to the scanner, holding the last byte back until the next (what follows it
+        decides whether it is irregular); ``b""`` is the end of the data."""
+        buf = self._held + data
+        if data:
+            region, self._held, after = buf[:-1], buf[-1:], buf[-1]
+        else:
+            region, self._held, after = buf, b"", None
+        _, regular = self.scanner.records(np.frombuffer(region, dtype=np.uint8), self._scanned, after)
+        self._scanned += len(region)
+        self.suspicious = not regular
 
     def readinto(self, buffer) -> int:
         data = self.read(len(buffer))

@@ -27,7 +27,8 @@ from pinpoint_etl.core.memory import release_memory
 from pinpoint_etl.schemas import catalogue as cat
 from pinpoint_etl.sources.csv_pieces import read_piece
 from pinpoint_etl.sources.frames import to_frame
-from pinpoint_etl.staging.tasks import ChunkResult, ChunkTask, reject_records
+from pinpoint_etl.sources.streams import display_name
+from pinpoint_etl.staging.tasks import ChunkResult, ChunkTask, join_rejects, malformed_records, reject_records
 from pinpoint_etl.staging.writers import encode_rows, line_bounds, ordered_columns, write_line_runs
 from pinpoint_etl.transforms.columns import apply_columns, plan_columns
 from pinpoint_etl.transforms.dedupe import id_hashes
@@ -98,14 +99,18 @@ def stage_chunk(task: ChunkTask) -> ChunkResult:
     validate it; write its outputs at ``task.base``."""
     normalise, validate_chunk = _work_modules()
     base = task.base
+    malformed = []
     if task.piece is not None:
-        raw = to_frame(read_piece(task.piece))
+        table, malformed = read_piece(task.piece)
     else:
         # one Arrow chunk per column: every normaliser and check reads columns whole, and a column of
         # many chunks (one per 1 MiB block read) would be copied whole at each such read
-        raw = to_frame(feather.read_table(task.raw_path, memory_map=True).combine_chunks())
+        table = feather.read_table(task.raw_path, memory_map=True).combine_chunks()
         os.unlink(task.raw_path)
-    source = str(raw[cat.SOURCE_COL].iloc[0])
+    column = table.column(cat.SOURCE_COL)
+    source = str(column.chunk(0).dictionary[0]) if column.num_chunks else display_name(task.piece.path)
+    raw = to_frame(table)
+    del table
     try:  # planned per chunk: a JSON field first seen in a later chunk is mapped (or refused), never dropped
         plan = plan_columns(list(raw.columns), task.mapping, fold_unknown=task.fold_unknown)
     except ColumnError as exc:
@@ -114,20 +119,36 @@ def stage_chunk(task: ChunkTask) -> ChunkResult:
     # the parser's blocks, freed by now, would otherwise stay resident under the normalisers' peak
     # (+20 MB for 100,000 rows)
     release_memory()
-    result = ChunkResult(index=task.index, source=source, rows_read=len(raw))
+    result = ChunkResult(index=task.index, source=source, rows_read=len(raw) + len(malformed),
+                         source_rows=len(raw) + len(malformed))
     norm = normalise(raw, default_region=task.default_region)
     result.normalised = {rule: int(n) for rule, n in norm.changes.items()}
     valid, reasons = validate_chunk(norm.frame)
     frame = norm.frame
     del norm
-    if len(reasons):
-        data, ledger_rows, result.by_reason = _rejects(raw, reasons)
-        result.rejected = len(reasons)
-        result.rejects_path, result.ledger_path = base + ".rejects.ndjson", base + ".ledger.arrow"
-        with open(result.rejects_path, "wb") as fh:
-            fh.write(data)
-        feather.write_feather(ledger_rows, result.ledger_path, compression="uncompressed")
+    rejects = [_rejects(raw, reasons)] if len(reasons) else []
+    if malformed:
+        rejects.append(malformed_records(malformed))
+    _write_rejects(result, base, rejects)
     del raw  # the original values served the rejects; the columns normalising replaced are freed here
+    return _stage_valid(task, result, frame, valid)
+
+
+def _write_rejects(result: ChunkResult, base: str, parts: list) -> None:
+    """The chunk's reject records and their ledger rows, if any."""
+    if not parts:
+        return
+    data, ledger_rows, result.by_reason = join_rejects(*parts) if len(parts) > 1 else parts[0]
+    result.rejected = ledger_rows.num_rows
+    result.rejects_path, result.ledger_path = base + ".rejects.ndjson", base + ".ledger.arrow"
+    with open(result.rejects_path, "wb") as fh:
+        fh.write(data)
+    feather.write_feather(ledger_rows, result.ledger_path, compression="uncompressed")
+
+
+def _stage_valid(task: ChunkTask, result: ChunkResult, frame, valid: np.ndarray) -> ChunkResult:
+    """Encode the valid rows as import-file lines (and Arrow when kept) and write their keys."""
+    base = task.base
     result.valid_rows = int(valid.sum())
     if result.valid_rows:
         result.keys_path = base + ".keys.npz"

@@ -41,6 +41,7 @@ from pinpoint_etl.schemas.catalogue import check_columns
 from pinpoint_etl.sources.csv_pieces import CsvPiece
 from pinpoint_etl.sources.frames import tag
 from pinpoint_etl.sources.locate import expand_sources
+from pinpoint_etl.sources.malformed import MalformedBatch
 from pinpoint_etl.sources.options import ReadOptions
 from pinpoint_etl.sources.read import read_header, read_tables, resolve
 from pinpoint_etl.staging.executors import Runner, make_executor, resolve_runner
@@ -48,7 +49,7 @@ from pinpoint_etl.staging.keys import KeyStore
 from pinpoint_etl.staging.ledger import STAGING_NAME, LedgerWriter
 from pinpoint_etl.staging.parts import PartWriter, RejectSink, StagedPart
 from pinpoint_etl.staging.spill import spill_folder
-from pinpoint_etl.staging.tasks import ChunkResult, ChunkTask, run_chunk
+from pinpoint_etl.staging.tasks import ChunkResult, ChunkTask, malformed_records, run_chunk
 from pinpoint_etl.staging.writers import StagedFormat, line_bounds, ordered_columns
 from pinpoint_etl.transforms.columns import plan_columns
 
@@ -86,6 +87,8 @@ class Prepared:
     rejects_by_reason: dict[str, int] = field(default_factory=dict)
     sources: list[str] = field(default_factory=list)
     ledger_counts: dict[str, int] = field(default_factory=dict)  # the staging ledger's rows per fate
+    unit: str = "rows"  # what the rows_* counts count: "rows", or "endpoints" with a mapping spec
+    source_rows_read: int = 0  # records read from the sources
 
     def balanced(self) -> bool:
         return self.rows_read == self.rows_valid + self.rows_rejected + self.rows_superseded
@@ -168,10 +171,13 @@ def _check_books(result: Prepared, fates) -> None:
 
 
 def manifest(p: Prepared) -> dict:
-    return {"run_id": p.run_id, "sources": [scrub(s) for s in p.sources], "rows_read": p.rows_read, "rows_valid": p.rows_valid,
-            "rows_rejected": p.rows_rejected, "rows_superseded": p.rows_superseded,
-            "staged": [asdict(x) for x in p.parts], "rejects": {"uri": p.rejects_uri, "rows": p.rows_rejected},
-            "ledger": p.ledger_uri, "normalised": p.normalised, "rejects_by_reason": p.rejects_by_reason}
+    doc = {"run_id": p.run_id, "sources": [scrub(s) for s in p.sources], "rows_read": p.rows_read,
+           "rows_valid": p.rows_valid, "rows_rejected": p.rows_rejected, "rows_superseded": p.rows_superseded,
+           "staged": [asdict(x) for x in p.parts], "rejects": {"uri": p.rejects_uri, "rows": p.rows_rejected},
+           "ledger": p.ledger_uri, "normalised": p.normalised, "rejects_by_reason": p.rejects_by_reason}
+    if p.unit != "rows":
+        doc.update(unit=p.unit, source_rows_read=p.source_rows_read)
+    return doc
 
 
 def from_manifest(doc: dict, out_base: str) -> Prepared:
@@ -181,7 +187,8 @@ def from_manifest(doc: dict, out_base: str) -> Prepared:
                     parts=[StagedPart(**x) for x in doc["staged"]], rejects_uri=doc["rejects"]["uri"],
                     manifest_uri=s3io.join(out_base, "manifest.json"), ledger_uri=doc.get("ledger"),
                     normalised=doc.get("normalised", {}), rejects_by_reason=doc.get("rejects_by_reason", {}),
-                    sources=doc["sources"])
+                    sources=doc["sources"], unit=doc.get("unit", "rows"),
+                    source_rows_read=doc.get("source_rows_read", doc["rows_read"]))
 
 
 @dataclass
@@ -207,6 +214,7 @@ def _pass_one(opts, transport, result: Prepared, rejects: RejectSink, tmp: Path,
 
     def collect(res: ChunkResult) -> None:
         result.rows_read += res.rows_read
+        result.source_rows_read += res.source_rows
         for rule, n in res.normalised.items():
             result.normalised[rule] = result.normalised.get(rule, 0) + n
         if res.rejects_path:
@@ -235,6 +243,11 @@ def _pass_one(opts, transport, result: Prepared, rejects: RejectSink, tmp: Path,
             # workers on this machine parse pieces of a local CSV file themselves: the driver only scans bytes
             pieces = getattr(executor, "same_host", False)
             for raw in read_tables(uri, opts.read, transport_params=transport, pieces=pieces):
+                if isinstance(raw, MalformedBatch):  # records that are not CSV/JSON: rejected here
+                    rejects.append(*malformed_records(raw.records))
+                    result.rows_read += len(raw)
+                    result.source_rows_read += len(raw)
+                    continue
                 piece = raw if isinstance(raw, CsvPiece) else None
                 task = ChunkTask(index, str(tmp / f"chunk-{index:06d}"), piece, opts.mapping, opts.fold_unknown,
                                  opts.default_region, staged_format=opts.fmt, keep_arrow=keep_arrow)

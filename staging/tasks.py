@@ -12,6 +12,7 @@ import pyarrow as pa
 from pinpoint_etl.schemas import catalogue as cat
 from pinpoint_etl.schemas.ledger import SCHEMA as LEDGER_SCHEMA
 from pinpoint_etl.sources.csv_pieces import CsvPiece
+from pinpoint_etl.sources.malformed import Malformed
 from pinpoint_etl.staging.writers import StagedFormat
 
 
@@ -41,7 +42,9 @@ class ChunkTask:
 class ChunkResult:
     index: int
     source: str
-    rows_read: int
+    rows_read: int                  # entries read: a row's endpoints (one per row without a spec), each
+                                    # row that yielded none, each malformed record
+    source_rows: int = 0            # records read from the source (rows_read without a spec)
     valid_rows: int = 0
     rejected: int = 0
     valid_path: str | None = None  # the valid rows as Arrow, if the task asked to keep them
@@ -61,22 +64,53 @@ def run_chunk(task: ChunkTask) -> ChunkResult:
     return stage_chunk(task)
 
 
-def reject_records(rows: pa.Table, reasons: list[list[str]]) -> tuple[bytes, pa.Table, dict[str, int]]:
+def reject_records(rows: pa.Table, reasons: list[list[str]],
+                   endpoints: list[str] | None = None) -> tuple[bytes, pa.Table, dict[str, int]]:
     """NDJSON reject records (source, row, reasons, original values) of the rejected ``rows`` (with
-    ``_source`` and ``_row``; ``reasons`` per row), their ledger rows, and the counts by reason."""
+    ``_source`` and ``_row``; ``reasons`` per row), their ledger rows, and the counts by reason.
+    ``endpoints``: the name of the spec block each rejected endpoint came from (None: a row without
+    any endpoint), written as ``endpoint`` and before the ledger's detail."""
     lines, sources, numbers, details = [], [], [], []
     by_reason: dict[str, int] = {}
-    for why, rec in zip(reasons, rows.to_pylist()):
+    names = endpoints if endpoints is not None else [None] * rows.num_rows
+    for why, rec, name in zip(reasons, rows.to_pylist(), names):
         why = list(why)
         for r in why:
             by_reason[r] = by_reason.get(r, 0) + 1
         values = {k: v for k, v in rec.items() if k not in cat.META_COLS and isinstance(v, str)}
         source, row = str(rec[cat.SOURCE_COL]), int(rec[cat.ROW_COL])
-        lines.append(json.dumps({"source": source, "row": row, "reasons": why, "values": values},
-                                ensure_ascii=False))
+        record = {"source": source, "row": row, "reasons": why, "values": values}
+        if name is not None:
+            record["endpoint"] = name
+        lines.append(json.dumps(record, ensure_ascii=False))
         sources.append(source)
         numbers.append(row)
-        details.append("; ".join(why))
+        details.append("; ".join(why) if name is None else f"{name}: {'; '.join(why)}")
+    return _encode(lines, sources, numbers, details, by_reason)
+
+
+def malformed_records(records: list[Malformed]) -> tuple[bytes, pa.Table, dict[str, int]]:
+    """Reject records (source, row, line, the reason, no values, the raw text) of malformed records,
+    their ledger rows and the counts by reason."""
+    lines, by_reason = [], {}
+    for m in records:
+        by_reason[m.reason] = by_reason.get(m.reason, 0) + 1
+        lines.append(json.dumps({"source": m.source, "row": m.row, "line": m.line, "reasons": [m.reason],
+                                 "values": {}, "raw": m.raw}, ensure_ascii=False))
+    return _encode(lines, [m.source for m in records], [m.row for m in records], [m.reason for m in records],
+                   by_reason)
+
+
+def join_rejects(*parts: tuple[bytes, pa.Table, dict[str, int]]) -> tuple[bytes, pa.Table, dict[str, int]]:
+    """Several ``reject_records`` outcomes as one."""
+    by_reason: dict[str, int] = {}
+    for _, _, counts in parts:
+        for r, n in counts.items():
+            by_reason[r] = by_reason.get(r, 0) + n
+    return b"".join(p[0] for p in parts), pa.concat_tables([p[1] for p in parts]), by_reason
+
+
+def _encode(lines, sources, numbers, details, by_reason) -> tuple[bytes, pa.Table, dict[str, int]]:
     n = len(numbers)
     table = pa.table([pa.array(sources, pa.string()), pa.array(numbers, pa.int64()), pa.array(["rejected"] * n),
                       pa.nulls(n, pa.string()), pa.nulls(n, pa.int64()), pa.array(details, pa.string())],

@@ -8,7 +8,8 @@ import pytest
 
 from pinpoint_etl.core.errors import ConfigError, SourceError
 from pinpoint_etl.sources.options import ReadOptions
-from pinpoint_etl.sources.read import read_chunks, read_header
+from pinpoint_etl.sources.malformed import MalformedBatch
+from pinpoint_etl.sources.read import read_chunks, read_header, read_tables
 from tests.sources.helpers import read_all, records
 
 
@@ -167,14 +168,14 @@ def test_reserved_header_name(tmp_path):
 @pytest.mark.parametrize("line, found", [("3,4,5", 3), ("3", 1)])
 def test_ragged_row(tmp_path, line, found):
     path = write(tmp_path, "ragged.csv", f'Id,Note\n1,"a\nb"\n\n2,x\n{line}\n4,y\n')
-    err = raises(path, f"row 3: expected 2 fields, found {found}")
+    err = raises(path, f"row 3: expected 2 fields, found {found}", on_malformed="fail")
     assert err.row == 3
 
 
 def test_ragged_row_deep_in_a_large_file(tmp_path):
     body = "".join(f"{i},v{i}\n" for i in range(1, 30001))
     path = write(tmp_path, "deep.csv", "Id,Note\n" + body + "30001,a,b\n30002,c\n")
-    err = raises(path, "row 30001: expected 2 fields, found 3", chunk_rows=1000)
+    err = raises(path, "row 30001: expected 2 fields, found 3", chunk_rows=1000, on_malformed="fail")
     assert err.row == 30001
 
 
@@ -198,7 +199,7 @@ def test_invalid_bytes_for_a_declared_encoding(tmp_path):
 def test_unterminated_quote_at_end_of_file(tmp_path):
     # pyarrow alone would swallow the rest of the file into one field without complaint
     path = write(tmp_path, "unterminated.csv", 'Id,Note\n1,a\n2,"open\n3,b\n')
-    chunks = read_chunks(str(path), ReadOptions(chunk_rows=1))
+    chunks = read_chunks(str(path), ReadOptions(chunk_rows=1, on_malformed="fail"))
     first = next(chunks)
     assert first["Id"].tolist() == ["1"]
     with pytest.raises(SourceError, match=r"row 2: unterminated quoted field .*line 3"):
@@ -208,12 +209,12 @@ def test_unterminated_quote_at_end_of_file(tmp_path):
 def test_unterminated_quote_longer_than_a_block(tmp_path):
     body = "".join(f"{i},v{i}\n" for i in range(1, 200001))
     path = write(tmp_path, "long.csv", 'Id,Note\n1,"never closed\n' + body)
-    raises(path, r"row 1: field longer than \d+ characters: unterminated quoted field")
+    raises(path, r"row 1: field longer than \d+ characters: unterminated quoted field", on_malformed="fail")
 
 
 def test_stray_quote_after_quoted_field(tmp_path):
     path = write(tmp_path, "stray.csv", 'Id,Note\n1,ok\n2,"ab"c,d\n3,x\n')
-    err = raises(path, r"row 2: stray quote")
+    err = raises(path, r"row 2: stray quote", on_malformed="fail")
     assert err.row == 2
 
 
@@ -230,7 +231,7 @@ def test_corrupt_gzip(tmp_path):
 
 def test_errors_do_not_quote_row_contents(tmp_path):
     path = write(tmp_path, "pii.csv", "Id,Address\n1,mary.major@example.com,+12065550100\n")
-    err = raises(path, "row 1: expected 2 fields, found 3")
+    err = raises(path, "row 1: expected 2 fields, found 3", on_malformed="fail")
     assert "example.com" not in str(err) and "2065550100" not in str(err)
 
 
@@ -243,3 +244,53 @@ def test_unknown_extension_and_bad_options(tmp_path):
         ReadOptions(encoding="no-such-codec")
     with pytest.raises(ConfigError):
         ReadOptions(chunk_rows=0)
+
+
+# --- malformed records rejected (on_malformed="reject", the default) ----------------------------------
+
+
+def malformed(path, **options) -> tuple[pd.DataFrame, list]:
+    """(good rows, malformed records) of ``path``, read as the pipeline reads it (streaming)."""
+    frames, bad = [], []
+    for item in read_tables(str(path), ReadOptions(**options)):
+        if isinstance(item, MalformedBatch):
+            bad.extend(item.records)
+        else:
+            frames.append(item.to_pandas())
+    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), bad
+
+
+@pytest.mark.parametrize("name", ["ragged.csv", "ragged.csv.gz"])
+def test_a_ragged_row_is_rejected_with_its_row_line_reason_and_text(tmp_path, name):
+    import gzip
+
+    text = 'Id,Note\n1,"a\nb"\n\n2,x\n3,4,5\n4,y\n'
+    data = gzip.compress(text.encode()) if name.endswith(".gz") else text.encode()
+    rows, (bad,) = malformed(write(tmp_path, name, data))
+    assert rows["Id"].tolist() == ["1", "2", "4"] and rows["_row"].tolist() == [1, 2, 4]
+    assert (bad.row, bad.line, bad.reason, bad.raw) == (3, 6, "expected 2 fields, found 3", "3,4,5")
+
+
+def test_an_unterminated_quote_rejects_its_first_line_and_reading_resumes(tmp_path):
+    path = write(tmp_path, "open.csv", 'Id,Note\n1,a\n2,"open\n3,b\n')
+    rows, (bad,) = malformed(path, chunk_rows=1)
+    assert rows["Id"].tolist() == ["1", "3"] and rows["_row"].tolist() == [1, 3]
+    assert (bad.row, bad.line, bad.raw) == (2, 3, '2,"open') and "unterminated quoted field" in bad.reason
+
+
+def test_a_stray_quote_and_a_line_that_is_not_csv_are_rejected(tmp_path):
+    path = write(tmp_path, "stray.csv", 'Id,Note\n1,ok\n2,"ab"c,d\nthis is a log line, not a record, at all\n3,x\n')
+    rows, bad = malformed(path)
+    assert rows["Id"].tolist() == ["1", "3"] and rows["_row"].tolist() == [1, 4]
+    assert [(m.row, m.line) for m in bad] == [(2, 3), (3, 4)]
+    assert "stray quote" in bad[0].reason and bad[1].reason == "expected 2 fields, found 3"
+
+
+def test_a_file_in_the_wrong_encoding_still_fails_as_a_whole(tmp_path):
+    with pytest.raises(SourceError, match=r"row 2, field Name: invalid utf-8 \(byte 0xe9\)"):
+        malformed(write(tmp_path, "bad.csv", b"Id,Name\n1,2,3\n2,caf\xe9\n3,ok\n"))
+    with pytest.raises(SourceError, match="compressed stream ended early"):
+        import gzip
+
+        data = gzip.compress(("Id,Note\n" + "".join(f"{i},v\n" for i in range(5000))).encode())
+        malformed(write(tmp_path, "cut.csv.gz", data[: len(data) // 2]))

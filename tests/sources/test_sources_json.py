@@ -10,7 +10,8 @@ import pytest
 from pinpoint_etl.core.errors import SourceError
 from pinpoint_etl.sources.flatten import flatten_record
 from pinpoint_etl.sources.options import ReadOptions
-from pinpoint_etl.sources.read import read_chunks, read_header
+from pinpoint_etl.sources.malformed import MalformedBatch
+from pinpoint_etl.sources.read import read_chunks, read_header, read_tables
 from tests.sources.helpers import read_all, records
 
 ENDPOINT = {
@@ -116,13 +117,15 @@ def raises(path, match, **options) -> SourceError:
 
 def test_ndjson_invalid_line_names_line_and_json_error(tmp_path):
     lines = ['{"Id": "1"}'] * 16 + ['{"Id": "17", "Address": "a@example.com" "x": 1}']
-    err = raises(write(tmp_path, "orders.ndjson", "\n".join(lines)), r"row 17: invalid JSON: Expecting ',' delimiter at column 41")
+    err = raises(write(tmp_path, "orders.ndjson", "\n".join(lines)), r"row 17: invalid JSON: Expecting ',' delimiter at column 41",
+                 on_malformed="fail")
     assert err.row == 17
 
 
 @pytest.mark.parametrize("line, kind", [("12", "a number"), ('"text"', "a string"), ("[1]", "an array"), ("null", "null")])
 def test_ndjson_line_that_is_not_an_object(tmp_path, line, kind):
-    err = raises(write(tmp_path, "x.ndjson", '{"Id": "1"}\n\n' + line + "\n"), f"row 3: not a JSON object: found {kind}")
+    err = raises(write(tmp_path, "x.ndjson", '{"Id": "1"}\n\n' + line + "\n"), f"row 3: not a JSON object: found {kind}",
+                 on_malformed="fail")
     assert err.row == 3
 
 
@@ -135,7 +138,8 @@ def test_ndjson_invalid_utf8_names_the_line(tmp_path):
 def test_json_array_errors(tmp_path):
     raises(write(tmp_path, "a.json", '[{"Id": "1"},\n {"Id": "2",}]'),
            r"row 2: invalid JSON: Expecting property name enclosed in double quotes at line 2 column 13")
-    raises(write(tmp_path, "b.json", '[{"Id": "1"}, 7]'), "row 2: not a JSON object: element is a number")
+    raises(write(tmp_path, "b.json", '[{"Id": "1"}, 7]'), "row 2: not a JSON object: element is a number",
+           on_malformed="fail")
     raises(write(tmp_path, "c.json", '[{"Id": "1"}, {"Id": "2"}'), "row 2: JSON array not closed")
     raises(write(tmp_path, "d.json", '[{"Id": "1"} {"Id": "2"}]'), r"row 1: invalid JSON: expected ',' or '\]'")
     raises(write(tmp_path, "e.json", '[{"Id": "1"}] x'), "extra data after the JSON array")
@@ -149,3 +153,52 @@ def test_empty_json_files(tmp_path):
 
 def test_reserved_key(tmp_path):
     raises(write(tmp_path, "r.ndjson", '{"Id": "1"}\n{"_row": 5}\n'), "row 2, field _row: key _row is reserved")
+
+
+# --- malformed records rejected (on_malformed="reject", the default) ----------------------------------
+
+
+def malformed(path, **options) -> tuple[pd.DataFrame, list]:
+    frames, bad = [], []
+    for item in read_tables(str(path), ReadOptions(**options)):
+        if isinstance(item, MalformedBatch):
+            bad.extend(item.records)
+        else:
+            frames.append(item.to_pandas())
+    return (pd.concat(frames, ignore_index=True) if frames else pd.DataFrame()), bad
+
+
+def test_broken_ndjson_lines_are_rejected_with_their_line_reason_and_text(tmp_path):
+    lines = ['{"Id": "1"}', '{"Id": "2", "Address": "a@example.com"', "", "42", '{"Id": "5"}']
+    rows, bad = malformed(write(tmp_path, "b.ndjson", "\n".join(lines) + "\n"), chunk_rows=1)
+    assert rows["Id"].tolist() == ["1", "5"] and rows["_row"].tolist() == [1, 5]
+    assert [(m.row, m.line, m.raw) for m in bad] == [(2, 2, lines[1]), (4, 4, "42")]
+    assert bad[0].reason.startswith("invalid JSON: Expecting ',' delimiter")
+    assert bad[1].reason == "not a JSON object: found a number"
+
+
+def test_a_json_array_on_the_first_ndjson_line_is_still_a_format_error(tmp_path):
+    with pytest.raises(SourceError, match="row 1: not a JSON object: found an array .*format=json"):
+        malformed(write(tmp_path, "a.ndjson", '[{"Id": "1"}]\n'))
+
+
+@pytest.mark.parametrize("nested", [False, True])
+def test_a_key_twice_in_one_object_is_never_resolved_silently(tmp_path, nested):
+    dup = ('{"Id": "2", "Location": {"Country": "US", "Country": "DE"}}' if nested
+           else '{"Id": "2", "Address": "a@example.com", "Address": "b@example.com"}')
+    path = write(tmp_path, "d.ndjson", '{"Id": "1"}\n' + dup + '\n{"Id": "3"}\n')
+    rows, (bad,) = malformed(path)
+    key = "Country" if nested else "Address"
+    assert rows["Id"].tolist() == ["1", "3"]
+    assert (bad.row, bad.reason, bad.raw) == (2, f"key '{key}' appears twice in one object", dup)
+    with pytest.raises(SourceError, match=f"row 2: key '{key}' appears twice in one object"):
+        malformed(path, on_malformed="fail")
+
+
+def test_a_json_array_element_that_is_not_a_record_is_rejected(tmp_path):
+    body = '[{"Id": "1"},\n 7,\n {"Id": "3", "Id": "4"},\n {"Id": "5"}]'
+    rows, bad = malformed(write(tmp_path, "a.json", body))
+    assert rows["Id"].tolist() == ["1", "5"] and rows["_row"].tolist() == [1, 4]
+    assert [(m.row, m.line, m.raw) for m in bad] == [(2, 2, "7"), (3, 3, '{"Id": "3", "Id": "4"}')]
+    with pytest.raises(SourceError, match="row 2: invalid JSON"):  # a syntax error in an array still fails
+        malformed(write(tmp_path, "b.json", '[{"Id": "1"},\n {"Id": "2",}]'))
