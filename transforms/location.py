@@ -3,9 +3,13 @@
 Country lookup (exact table, no fuzzy search): alpha-2 and alpha-3 codes in any case, pycountry's
 English ``name``/``official_name``/``common_name``, and :data:`COUNTRY_ALIASES`, compared
 case-insensitively with whitespace collapsed, dots optional (``U.S.A.``) and accents optional
-(``Cote d'Ivoire``). Accents are folded with *canonical* decomposition only and the folded key must
-be ASCII, so look-alike letters from other scripts (Cyrillic ``А`` in ``Аustria``) or compatibility
-forms (full-width ``ＵＳ``) never match: such values are left as they are for the schema to reject.
+(``Cote d'Ivoire``); then the country names of every language CLDR knows (babel: ``Deutschland``,
+``España``, ``Österreich``, ``日本``), less the few names two countries share (``Kongo``) or that
+more languages use for a region (``Amerika``). Accents are folded with *canonical* decomposition
+only and a folded key must be ASCII, so look-alike letters from other scripts (Cyrillic ``А`` in
+``Аustria``) or compatibility forms (full-width ``ＵＳ``) never match: such values are left as they
+are for the schema to reject. The CLDR table is built on the first value the English table does not
+know (~0.6 s, once per process; the worker processes' fork server builds it while warming up).
 """
 
 from __future__ import annotations
@@ -92,6 +96,37 @@ def alpha2_codes() -> frozenset[str]:
     return frozenset(c.alpha_2 for c in pycountry.countries)
 
 
+@lru_cache(maxsize=1)
+def _cldr_table() -> dict[str, str]:
+    """Country names in every language of CLDR (babel's locale data) → alpha-2. A name two countries
+    share is left out; a name a country shares with a region (``Amerika``: the US in some languages,
+    the Americas in more) is the country's only when more languages use it for the country."""
+    from babel import Locale, localedata
+
+    codes = alpha2_codes()
+    found: dict[str, dict[str, int]] = {}  # name → code (a country, or a region such as 019) → languages
+    for ident in localedata.locale_identifiers():
+        try:
+            locale = Locale.parse(ident)
+        except (ValueError, LookupError):
+            continue
+        if locale.territory:  # a regional variant repeats its language's names
+            continue
+        for code, name in locale.territories.items():
+            key = _key(name)
+            for variant in {key, key.replace(".", ""), _fold(key)}:
+                if variant.isascii() or variant == key:
+                    by_code = found.setdefault(variant, {})
+                    by_code[code] = by_code.get(code, 0) + 1
+    table = {}
+    for name, by_code in found.items():
+        countries = [c for c in by_code if c in codes]
+        regions = sum(n for c, n in by_code.items() if c not in codes)
+        if len(countries) == 1 and by_code[countries[0]] > regions:
+            table[name] = countries[0]
+    return table
+
+
 @lru_cache(maxsize=4096)
 def country_code(text: str) -> str | None:
     """Alpha-2 code for a country code/name/alias (see module docstring), or None."""
@@ -102,6 +137,14 @@ def country_code(text: str) -> str | None:
     for variant in (key.replace(".", ""), _fold(key)):
         if variant.isascii() and variant in table:
             return table[variant]
+    if not key:
+        return None
+    cldr = _cldr_table()
+    if key in cldr:
+        return cldr[key]
+    for variant in (key.replace(".", ""), _fold(key)):
+        if variant.isascii() and variant in cldr:
+            return cldr[variant]
     return None
 
 

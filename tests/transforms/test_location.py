@@ -178,3 +178,29 @@ def test_coordinate_ties_follow_python():
     values = ["47.65", "0.05", "-0.05", "89.95", "0.25", "-0.25", "179.95", "1.45"]
     out, _ = normalise_longitude(series(values))
     assert values_of(out) == [canonical_coordinate(v, 180.0) for v in values]
+
+
+@pytest.mark.parametrize("text, code", [
+    ("Deutschland", "DE"), ("Italia", "IT"), ("España", "ES"), ("Espana", "ES"), ("Nederland", "NL"),
+    ("Brasil", "BR"), ("Polska", "PL"), ("Österreich", "AT"), ("osterreich", "AT"), ("日本", "JP"),
+    ("Royaume-Uni", "GB"), ("Vereinigte Staaten", "US"), ("Россия", "RU"), ("Schweiz", "CH"),
+    ("Afrique du Sud", "ZA"),  # also Wolof's name of Southern Africa: more languages mean the country
+])
+def test_country_names_in_any_cldr_language(text, code):
+    assert country_code(text) == code
+
+
+@pytest.mark.parametrize("text", ["Amerika", "Kongo", "Europa", "Afrika"])
+def test_names_shared_with_a_region_or_another_country_are_not_guessed(text):
+    assert country_code(text) is None
+
+
+def test_native_names_normalise_and_then_national_phone_numbers_read_with_them():
+    from pinpoint_etl.transforms.normalise import normalise
+
+    frame = series(["Deutschland", "España"]).to_frame("Location.Country")
+    frame["ChannelType"] = series(["SMS", "SMS"])
+    frame["Address"] = series(["01512 3456789", "612 345 678"])
+    out = normalise(frame).frame
+    assert values_of(out["Location.Country"]) == ["DE", "ES"]
+    assert values_of(out["Address"]) == ["+4915123456789", "+34612345678"]
