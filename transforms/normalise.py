@@ -5,6 +5,8 @@ blank → missing), then the field rules, each seeing the output of the rules be
 ChannelType, Location.Country, Address (by the row's normalised channel and country),
 coordinates, location text, locale, time zone, platform, make, OptOut, Metrics.*. Normalisers
 canonicalise what they can and leave every other value exactly as it was; the schema rejects it.
+Last, values a spreadsheet would run as formulas are counted per field (``formula:<field>``, see
+``transforms.formula``), not changed.
 """
 
 from __future__ import annotations
@@ -19,6 +21,9 @@ from pinpoint_etl.core.memory import release_arrow_memory
 from pinpoint_etl.schemas.catalogue import META_COLS, METRIC_PREFIX, base_name
 from pinpoint_etl.transforms.address import normalise_address
 from pinpoint_etl.transforms.channel import normalise_channel_type
+from pinpoint_etl.transforms._strings import to_arrow
+from pinpoint_etl.transforms.formula import PREFIX as FORMULA_PREFIX
+from pinpoint_etl.transforms.formula import formula_like, judged
 from pinpoint_etl.transforms.demographic import normalise_locale, normalise_make, normalise_platform, normalise_timezone
 from pinpoint_etl.transforms.location import (
     country_code,
@@ -58,6 +63,8 @@ class NormaliseResult:
 
     frame: pd.DataFrame  # same index, same columns, normalised
     changes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(RULES, 0))
+    #: values noted, not changed: formula-like values per field (``formula:<field>``)
+    notes: dict[str, int] = field(default_factory=dict)
 
 
 def phone_region(default_region: str | None) -> str | None:
@@ -111,4 +118,11 @@ def normalise(frame: pd.DataFrame, *, default_region: str | None = None) -> Norm
     for column in frame.columns:
         if base_name(column).startswith(METRIC_PREFIX):
             apply(column, "metrics", normalise_metric)
-    return NormaliseResult(frame=out, changes=changes)
+    notes: dict[str, int] = {}
+    for column in frame.columns:
+        if column in META_COLS or not judged(base_name(column)):
+            continue
+        if n := int(formula_like(to_arrow(out[column])).sum()):
+            key = FORMULA_PREFIX + base_name(column)
+            notes[key] = notes.get(key, 0) + n
+    return NormaliseResult(frame=out, changes=changes, notes=notes)
