@@ -39,10 +39,10 @@ __all__ = [
 def is_not_json_object(series):
     """False for values that are a JSON object's text (an object inside a JSON array); missing → True.
 
-    Only values that start with ``{`` and end with ``}`` are parsed (once per distinct value); the
+    Only values that start with ``{`` and end with ``}`` (JSON whitespace aside) are parsed (once per distinct value); the
     others are told apart vectorised.
     """
-    arr = to_arrow(series)
+    arr = pc.utf8_trim(to_arrow(series), " \t\n\r")  # JSON's own whitespace may surround an object
     braced = np.flatnonzero(to_numpy_bool(pc.and_(pc.starts_with(arr, "{"), pc.ends_with(arr, "}"))))
     verdict = np.ones(len(arr), dtype=bool)
     if braced.size:

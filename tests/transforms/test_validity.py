@@ -64,3 +64,8 @@ def test_json_object_check_matches_the_rule_value_by_value(values, dtype):
     s = pd.Series(values, dtype=dtype, index=range(5, 5 + len(values)))
     out = validity.is_not_json_object(s)
     assert out.tolist() == [_is_not_json_object(v) for v in values] and list(out.index) == list(s.index)
+
+
+def test_a_json_object_with_whitespace_around_it_is_still_an_object():
+    s = pd.Series([' {"a": 1}', '{"a": 1}\n', " {} ", " {not json} "], dtype="str")
+    assert validity.is_not_json_object(s).tolist() == [False, False, False, True]
