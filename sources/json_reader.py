@@ -178,7 +178,7 @@ def _ndjson_records(text: TextIO, source: str, options: ReadOptions,
         if not line.strip():
             continue
         try:
-            value = decode(line)
+            value = decode(line.rstrip("\r\n"))  # a line cut short: the column where it ends
             reason = repeated.reason()
         except json.JSONDecodeError as exc:
             repeated.reason()
