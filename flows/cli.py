@@ -81,6 +81,15 @@ def _mapping(maps: list[str] | None) -> dict[str, str]:
     return parse_map_options(maps or [])
 
 
+def _failed_line(report) -> None:
+    """A failed run's first error as the one-line error on stderr (also with --quiet)."""
+    if report.status == "failed" and report.errors:
+        from pinpoint_etl.core.masking import scrub
+
+        first = report.errors[0] if report.run_id in report.errors[0] else f"run {report.run_id}: {report.errors[0]}"
+        err.print(scrub(f"error: {first}"), highlight=False, markup=False, soft_wrap=True)
+
+
 def _write_report(report, path: Optional[Path]) -> None:
     if path:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -97,7 +106,8 @@ def _start_workers_early(runner: str, sources: List[str]) -> None:
 
 
 def _source_params(sources, delimiter, encoding, fmt, maps, mapping_file, fold_unknown, default_region, chunk_rows,
-                   runner="auto", workers=2, dask_address=None):
+                   runner="auto", workers=2, dask_address=None, on_malformed="reject", max_rejects=None,
+                   max_reject_ratio=None):
     from pydantic import ValidationError
 
     from pinpoint_etl.core.errors import ConfigError
@@ -107,7 +117,8 @@ def _source_params(sources, delimiter, encoding, fmt, maps, mapping_file, fold_u
         return SourceParams(sources=sources, delimiter=delimiter, encoding=encoding, format=fmt,
                             mapping=_mapping(maps), mapping_file=mapping_file,
                             fold_unknown=fold_unknown, default_region=default_region, chunk_rows=chunk_rows,
-                            runner=runner, workers=workers, dask_address=dask_address)
+                            runner=runner, workers=workers, dask_address=dask_address, on_malformed=on_malformed,
+                            max_rejects=max_rejects, max_reject_ratio=max_reject_ratio)
     except ValidationError as exc:
         first = exc.errors()[0]
         raise ConfigError(f"option {'.'.join(map(str, first['loc']))}: {first['msg']}") from None
@@ -123,7 +134,13 @@ DELIM = typer.Option(",", "--delimiter", "-d", help="CSV delimiter.")
 ENC = typer.Option("utf-8", "--encoding", help="Source text encoding (UTF-8 with or without BOM by default).")
 FMT = typer.Option("auto", "--format", help="auto (by extension), csv, json or ndjson.")
 MAP = typer.Option(None, "--map", help="Column mapping SRC=DST (repeatable); SRC=- drops a column.")
-MAPFILE = typer.Option(None, "--mapping-file", help="JSON file {source column: Pinpoint name}.")
+MAPFILE = typer.Option(None, "--mapping-file", help="A mapping spec (YAML/JSON: endpoints, fields; draft one with "
+                       "'pinpoint-etl map init SOURCE'), or a JSON file {source column: Pinpoint name}.")
+MALFORMED = typer.Option("reject", "--on-malformed", help="A record that is not CSV/JSON (ragged row, broken line): "
+                         "reject (and read on) or fail.")
+MAX_REJECTS = typer.Option(None, "--max-rejects", help="Fail the run before any import job when more rows are rejected.")
+MAX_RATIO = typer.Option(None, "--max-reject-ratio", help="Fail the run before any import job when more than this share "
+                         "of the rows read is rejected (0.05 = 5 %).")
 FOLD = typer.Option(False, "--fold-unknown", help="Fold unknown columns into Attributes.<name> instead of failing.")
 REGION_DEFAULT = typer.Option(None, "--default-region", help="Country (ISO alpha-2) for national phone numbers.")
 CHUNK = typer.Option(DEFAULT_CHUNK_ROWS, "--chunk-rows", help="Rows per chunk; bounds memory.")
@@ -141,6 +158,7 @@ def validate_cmd(
     delimiter: str = DELIM, encoding: str = ENC, fmt: str = FMT, maps: Optional[List[str]] = MAP,
     mapping_file: Optional[str] = MAPFILE, fold_unknown: bool = FOLD, default_region: Optional[str] = REGION_DEFAULT,
     chunk_rows: int = CHUNK, runner: str = RUNNER, workers: int = WORKERS, dask_address: Optional[str] = DASK,
+    on_malformed: str = MALFORMED, max_rejects: Optional[int] = MAX_REJECTS, max_reject_ratio: Optional[float] = MAX_RATIO,
     staged_format: str = typer.Option("CSV", "--staged-format", help="CSV or JSON import files."),
     report: Optional[Path] = REPORT,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary table."),
@@ -153,13 +171,14 @@ def validate_cmd(
 
     def go():
         src = _source_params(sources, delimiter, encoding, fmt, maps, mapping_file, fold_unknown, default_region,
-                             chunk_rows, runner, workers, dask_address)
+                             chunk_rows, runner, workers, dask_address, on_malformed, max_rejects, max_reject_ratio)
         rep = run_validate(src, str(out), ConsoleRuntime(quiet=quiet), staged_format=staged_format.upper())
         _write_report(rep, report)
         return rep
 
     rep = _guard(go)
     _DONE["validate"] = True
+    _failed_line(rep)
     raise typer.Exit(rep.exit_code)
 
 
@@ -169,6 +188,7 @@ def import_cmd(
     delimiter: str = DELIM, encoding: str = ENC, fmt: str = FMT, maps: Optional[List[str]] = MAP,
     mapping_file: Optional[str] = MAPFILE, fold_unknown: bool = FOLD, default_region: Optional[str] = REGION_DEFAULT,
     chunk_rows: int = CHUNK, runner: str = RUNNER, workers: int = WORKERS, dask_address: Optional[str] = DASK,
+    on_malformed: str = MALFORMED, max_rejects: Optional[int] = MAX_REJECTS, max_reject_ratio: Optional[float] = MAX_RATIO,
     application_id: Optional[str] = typer.Option(None, "--application-id", envvar="PINPOINT_APPLICATION_ID",
                                                  help="Pinpoint application (project) id."),
     bucket: Optional[str] = typer.Option(None, "--bucket", envvar="PINPOINT_ETL_BUCKET", help="S3 staging bucket."),
@@ -218,7 +238,7 @@ def import_cmd(
     def go():
         nonlocal service
         src = _source_params(sources, delimiter, encoding, fmt, maps, mapping_file, fold_unknown, default_region,
-                             chunk_rows, runner, workers, dask_address)
+                             chunk_rows, runner, workers, dask_address, on_malformed, max_rejects, max_reject_ratio)
         tp = TargetParams(application_id=application_id, bucket=bucket, prefix=prefix, role_arn=role_arn,
                           region=region, credentials_block=credentials_block,
                           expected_bucket_owner=expected_bucket_owner, sse=sse, kms_key_id=kms_key_id)
@@ -249,6 +269,7 @@ def import_cmd(
     finally:
         if service is not None:
             service.stop()
+    _failed_line(rep)
     raise typer.Exit(rep.exit_code)
 
 
@@ -278,8 +299,10 @@ def serve_cmd(limit: int = typer.Option(4, "--limit", help="Flow runs at once.")
 
 
 from pinpoint_etl.flows.cli_export import register as _register_export  # noqa: E402
+from pinpoint_etl.flows.cli_map import register as _register_map  # noqa: E402
 
 _register_export(app, guard=_guard, write_report=_write_report, err=err)
+_register_map(app)
 
 
 def main() -> None:

@@ -51,7 +51,9 @@ from pinpoint_etl.staging.prepare import (
     prepare,
 )
 from pinpoint_etl.staging.run_id import derive_run_id
+from pinpoint_etl.staging.thresholds import nothing_valid, threshold_breach
 from pinpoint_etl.transforms.columns import load_mapping_file
+from pinpoint_etl.transforms.spec import is_spec, parse_spec, read_mapping_file
 
 if TYPE_CHECKING:
     from pinpoint_etl.pinpoint.clients import AwsClients
@@ -77,13 +79,24 @@ class Target:
 
 
 def stage_options(src: SourceParams, opts: ImportOptions | None = None) -> StageOptions:
-    mapping = dict(load_mapping_file(src.mapping_file)) if src.mapping_file else {}
+    spec, mapping = src.mapping_spec, {}
+    if src.mapping_file:
+        data = read_mapping_file(src.mapping_file)
+        if not is_spec(data):
+            mapping = dict(load_mapping_file(src.mapping_file))
+        elif spec is not None:
+            raise ConfigError("two mapping specs: give mapping_spec or a spec in --mapping-file, not both")
+        else:
+            spec = parse_spec(data, src.mapping_file)
     mapping.update(src.mapping)
+    if spec is not None and (mapping or src.fold_unknown):
+        raise ConfigError("--map and --fold-unknown do not apply with a mapping spec: use its fields, "
+                          "and list columns it does not use under ignore:")
     return StageOptions(
         sources=list(src.sources),
         read=ReadOptions(delimiter=src.delimiter, encoding=src.encoding, format=src.format,
-                         chunk_rows=src.chunk_rows),
-        mapping=mapping, fold_unknown=src.fold_unknown, default_region=src.default_region,
+                         chunk_rows=src.chunk_rows, on_malformed=src.on_malformed),
+        mapping=mapping, fold_unknown=src.fold_unknown, default_region=src.default_region, spec=spec,
         runner=src.runner, workers=src.workers, dask_address=src.dask_address,
         fmt=opts.staged_format if opts else "CSV",
         **({"max_part_bytes": opts.max_job_bytes} if opts else {}))
@@ -117,7 +130,13 @@ def configure_target(t: TargetParams, *, label: str | None = None) -> Target:
 
 def run_id_for(src: SourceParams, opts: ImportOptions | None, target: Target | None, s3=None) -> str:
     sources = expand_sources(list(src.sources), s3_client=s3)
-    params = {"source": src.model_dump(exclude={"sources", "chunk_rows", "runner", "workers", "dask_address"}),
+    source = src.model_dump(exclude={"sources", "chunk_rows", "runner", "workers", "dask_address", "mapping_spec",
+                                     "on_malformed", "max_rejects", "max_reject_ratio"})
+    if src.on_malformed != "reject":  # parameters added later join the id only when they change the outcome
+        source["on_malformed"] = src.on_malformed
+    if (spec := stage_options(src).spec) is not None:  # the spec's content, also when read from a file
+        source["mapping_spec"] = spec.model_dump()
+    params = {"source": source,
               "import": opts.model_dump(exclude={"force", "keep_staged", "poll_initial_seconds",
                                                  "poll_max_seconds", "timeout_seconds"}) if opts else None,
               "app": target.application_id if target else None}
@@ -143,6 +162,8 @@ def run_validate(src: SourceParams, out_dir: str, runtime: Runtime, *, staged_fo
     prepared.ledger_uri = final
     counts = RunCounts.from_ledger(prepared.ledger_counts, 0, rows_read=prepared.rows_read)
     report = validate_report(prepared, counts, started=started)
+    if reason := threshold_breach(prepared, src.max_rejects, src.max_reject_ratio) or nothing_valid(prepared):
+        report.status, report.errors = "failed", [reason]
     report.ledger = {"uri": final, "counts": dict(prepared.ledger_counts)}
     runtime.publish(report)
     return report
@@ -320,9 +341,15 @@ def _claimed_run(src: SourceParams, opts: ImportOptions, runtime: Runtime, targe
     if opts.force and book.parts:
         book.forget_all()
     jobs = _Jobs(book=book, claim_number=claim_number, look_first=claim_number > 1)
-    phase[0] = "polling"
-    outcomes = runtime.run_jobs(prepared.parts, lambda part: import_part(target, opts, part, run_id, runtime, jobs),
-                                limit=opts.max_concurrent_jobs)
+    breach = threshold_breach(prepared, src.max_rejects, src.max_reject_ratio)
+    if breach:  # no import job at all: the staged rows count as failed, with the reason
+        runtime.log(f"run {run_id}: {breach}")
+        outcomes = [PartOutcome(part=p, error=f"not imported: {breach}") for p in prepared.parts]
+    else:
+        phase[0] = "polling"
+        outcomes = runtime.run_jobs(prepared.parts,
+                                    lambda part: import_part(target, opts, part, run_id, runtime, jobs),
+                                    limit=opts.max_concurrent_jobs)
     phase[0] = "writing the ledger"
     final = f"{out_base}/{ledger.FINAL_NAME}"
     try:
@@ -331,6 +358,8 @@ def _claimed_run(src: SourceParams, opts: ImportOptions, runtime: Runtime, targe
     except PipelineError as exc:
         raise exc.with_run(run_id) from None
     report = import_report(prepared, outcomes, counts, target=target.label, started=started)
+    if reason := breach or nothing_valid(prepared):
+        report.status, report.errors = "failed", [reason]
     report.ledger = {"uri": final, "counts": dict(counts.fates)}
     if report.status == "succeeded" and not opts.keep_staged and prepared.parts:
         try:

@@ -13,6 +13,7 @@ from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, WithJso
 
 from pinpoint_etl.schemas.catalogue import MAX_JOB_BYTES
 from pinpoint_etl.sources.options import DEFAULT_CHUNK_ROWS
+from pinpoint_etl.transforms.spec import MappingSpec
 
 
 def _blank_to_none(value):
@@ -29,6 +30,9 @@ def blank(title: str, description: str):
     """A ``Blank`` field's ``Field``: default "" (None once validated)."""
     return Field("", validate_default=True, title=title, description=description)
 
+
+#: no mapping spec: the form's option beside the spec itself
+NoSpec = Annotated[None, WithJsonSchema({"type": "null", "title": "None (the column mapping applies)"})]
 
 MAPPING_EXAMPLE = {"email": "Address", "mobile": "Address", "country": "Location.Country",
                    "crm_id": "User.UserId", "notes": "-"}
@@ -56,9 +60,16 @@ class SourceParams(BaseModel):
                     '{"email": "Address", "mobile": "Address", "country": "Location.Country", '
                     '"crm_id": "User.UserId", "notes": "-"}. A dash drops the column; columns already '
                     'named like Pinpoint fields (Address, ChannelType, Location.Country ...) need no entry.')
-    mapping_file: Blank = blank("Mapping file", "A JSON file with more column mappings, in the same shape "
-                                "as the column mapping, on the machine that runs the flow (a relative path is "
-                                "read like a relative source)")
+    mapping_file: Blank = blank("Mapping file", "A mapping spec (a YAML or JSON file with endpoints, as "
+                                "pinpoint-etl map init drafts one), or a JSON file with more column mappings in "
+                                "the same shape as the column mapping, on the machine that runs the flow (a "
+                                "relative path is read like a relative source)")
+    mapping_spec: NoSpec | MappingSpec = Field(
+        None, title="Mapping spec",
+        description="How each row of a CRM or app export becomes endpoints: channel blocks (the address column, "
+                    "the channel, an Id template such as {customer_id}-email), fields shared by a row's endpoints, "
+                    "value maps and date formats. Replaces the column mapping; a spec file can be given as the "
+                    "mapping file instead")
     fold_unknown: bool = Field(False, title="Keep unknown columns as attributes",
                                description="A column that is neither mapped nor a Pinpoint field becomes a "
                                            "custom attribute (a column plan becomes Attributes.plan) instead "
@@ -67,6 +78,17 @@ class SourceParams(BaseModel):
                                   "Country (US, GB, DE ...) used to read phone numbers written without a "
                                   "+ and country code when the row has no Location.Country; blank: such "
                                   "numbers are rejected")
+    on_malformed: Literal["reject", "fail"] = Field(
+        "reject", title="Malformed records", description="A record that is not CSV or JSON (a row with too many "
+        "or too few fields, a quote never closed, a broken JSON line, a key twice in one object): reject it with "
+        "its line and text and read on, or fail the run")
+    max_rejects: int | None = Field(None, ge=0, title="Most rejects allowed",
+                                    description="The run fails before any import job when more rows (endpoints, "
+                                                "with a mapping spec) than this are rejected; blank: no limit")
+    max_reject_ratio: float | None = Field(None, ge=0, le=1, title="Largest share of rejects",
+                                           description="The run fails before any import job when more than this "
+                                                       "share of the rows read is rejected, for example 0.05 for "
+                                                       "5 percent; blank: no limit")
     chunk_rows: int = Field(DEFAULT_CHUNK_ROWS, ge=1_000, title="Rows per chunk",
                             description="Rows read and checked at a time; memory use grows with it")
     runner: Literal["auto", "processes", "threads", "dask"] = Field(

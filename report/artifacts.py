@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from pinpoint_etl.report.console import count_lines
 from pinpoint_etl.report.summary import RunReport
 
 SUMMARY_KEY = "pinpoint-etl-run-summary"
@@ -34,6 +35,16 @@ RULE_WORDS = {
     "control_chars": "line break or tab inside a value replaced by a space",
     "trim": "spaces before or after a value removed",
 }
+#: what a mapping spec changes, and what is noted without a change
+SPEC_WORDS = {"value_map": "value read through the mapping spec's value map (yes → ALL)",
+              "date": "date read with the mapping spec's format and written as ISO 8601"}
+
+
+def rule_words(rule: str) -> str:
+    """A normalisation count's key in plain words (``formula:<field>``: a note, not a change)."""
+    if rule.startswith("formula:"):
+        return f"{rule.split(':', 1)[1]}: looks like a spreadsheet formula (noted, staged unchanged)"
+    return RULE_WORDS.get(rule) or SPEC_WORDS.get(rule, rule)
 _JOB_COLUMNS = ("part", "id", "status", "reused", "created", "completed", "total_pieces", "completed_pieces",
                 "failed_pieces", "total_processed", "total_failures", "s3_url")
 
@@ -68,11 +79,9 @@ def summary_markdown(report: RunReport, *, segments: list[SegmentInfo] = (), reu
     elif resumed:
         lines.append("Re-run: this input was staged before; the staged files were reused, not uploaded again.")
     lines += ["", "| rows | count |", "|---|---:|"]
-    for label, value in (("read", report.rows_read), ("valid", report.rows_valid), ("imported", report.rows_imported),
-                         ("rejected", report.rows_rejected), ("superseded", report.rows_superseded),
-                         ("failed at Pinpoint", report.rows_failed)):
+    for label, value in count_lines(report):
         lines.append(f"| {label} | {value:,} |")
-    changed = [(RULE_WORDS.get(rule, rule), n) for rule, n in sorted(report.normalised.items()) if n]
+    changed = [(rule_words(rule), n) for rule, n in sorted(report.normalised.items()) if n]
     if changed:
         lines += ["", "| values normalised | values changed |", "|---|---:|"]
         lines += [f"| {words} | {n:,} |" for words, n in changed]

@@ -3,6 +3,10 @@
 ``rows_read = rows_imported + rows_rejected + rows_superseded + rows_failed`` always holds (for a
 validate run, valid rows count as staged instead of imported): the counts come from the fates the
 ledger gave every row, and :class:`~pinpoint_etl.report.outcomes.BooksError` is raised otherwise.
+``unit`` says what the rows_* counts count: ``rows``, or ``endpoints`` when a mapping spec made
+several endpoints of a row (a row that yielded none counts once, as rejected); ``source_rows`` then
+balances the records read: ``read = with_endpoints + without_endpoints``, ``rows_read = endpoints +
+without_endpoints``.
 """
 
 from __future__ import annotations
@@ -45,6 +49,8 @@ class RunReport:
     rows_uncertain: int = 0
     #: problems that did not change any row's fate (e.g. staged files that could not be deleted)
     warnings: list[str] = field(default_factory=list)
+    unit: str = "rows"
+    source_rows: dict = field(default_factory=dict)
 
     @property
     def exit_code(self) -> int:
@@ -85,7 +91,8 @@ def _base(prepared: Prepared, counts: RunCounts) -> dict:
                 rows_failed_unattributed=counts.rows_failed_unattributed, rows_uncertain=counts.rows_uncertain,
                 staged=[asdict(p) for p in prepared.parts],
                 rejects={"uri": prepared.rejects_uri, "rows": prepared.rows_rejected},
-                normalised=dict(prepared.normalised), rejects_by_reason=dict(prepared.rejects_by_reason))
+                normalised=dict(prepared.normalised), rejects_by_reason=dict(prepared.rejects_by_reason),
+                unit=prepared.unit, source_rows=prepared.source_rows if prepared.unit != "rows" else {})
 
 
 def validate_report(prepared: Prepared, counts: RunCounts, *, started: str) -> RunReport:

@@ -95,8 +95,8 @@ def _write_csv_lines(path: str, table: pa.Table, columns: list[str], keep: np.nd
 
 
 def stage_chunk(task: ChunkTask) -> ChunkResult:
-    """Read one chunk (spilled by the driver, or a piece of a local CSV file), map, normalise and
-    validate it; write its outputs at ``task.base``."""
+    """Read one chunk (spilled by the driver, or a piece of a local CSV file), map (or expand by the
+    mapping spec), normalise and validate it; write its outputs at ``task.base``."""
     normalise, validate_chunk = _work_modules()
     base = task.base
     malformed = []
@@ -109,6 +109,8 @@ def stage_chunk(task: ChunkTask) -> ChunkResult:
         os.unlink(task.raw_path)
     column = table.column(cat.SOURCE_COL)
     source = str(column.chunk(0).dictionary[0]) if column.num_chunks else display_name(task.piece.path)
+    if task.spec is not None:
+        return _stage_endpoints(task, table, source, malformed)
     raw = to_frame(table)
     del table
     try:  # planned per chunk: a JSON field first seen in a later chunk is mapped (or refused), never dropped
@@ -120,9 +122,9 @@ def stage_chunk(task: ChunkTask) -> ChunkResult:
     # (+20 MB for 100,000 rows)
     release_memory()
     result = ChunkResult(index=task.index, source=source, rows_read=len(raw) + len(malformed),
-                         source_rows=len(raw) + len(malformed))
+                         source_rows=len(raw) + len(malformed), rows_without_endpoint=len(malformed))
     norm = normalise(raw, default_region=task.default_region)
-    result.normalised = {rule: int(n) for rule, n in norm.changes.items()}
+    result.normalised = {rule: int(n) for rule, n in (norm.changes | norm.notes).items()}
     valid, reasons = validate_chunk(norm.frame)
     frame = norm.frame
     del norm
@@ -144,6 +146,52 @@ def _write_rejects(result: ChunkResult, base: str, parts: list) -> None:
     with open(result.rejects_path, "wb") as fh:
         fh.write(data)
     feather.write_feather(ledger_rows, result.ledger_path, compression="uncompressed")
+
+
+def _stage_endpoints(task: ChunkTask, table: pa.Table, source: str, malformed: list) -> ChunkResult:
+    """The spec path: the chunk's rows expanded to endpoints, which are normalised and validated; a
+    rejected endpoint's record holds its source row's values and its block's name."""
+    from pinpoint_etl.transforms.expand import check_spec_columns, expand, no_endpoint_reason
+
+    normalise, validate_chunk = _work_modules()
+    try:  # JSON fields may be absent from a chunk; unused columns are refused as they appear
+        check_spec_columns(task.spec, table.column_names, require=False)
+    except ColumnError as exc:
+        raise ColumnError(exc.detail, source=source) from None
+    exp = expand(table, task.spec)
+    raw = to_frame(exp.table)
+    exp.table = None
+    release_memory()
+    n = len(raw) + len(exp.no_endpoint) + len(malformed)
+    result = ChunkResult(index=task.index, source=source, rows_read=n, source_rows=table.num_rows + len(malformed),
+                         rows_without_endpoint=len(exp.no_endpoint) + len(malformed))
+    norm = normalise(raw, default_region=task.default_region)
+    result.normalised = {rule: int(v) for rule, v in (norm.changes | norm.notes).items()}
+    for rule, v in exp.changes.items():
+        result.normalised[rule] = result.normalised.get(rule, 0) + v
+    del raw
+    valid, reasons = validate_chunk(norm.frame)
+    frame = norm.frame
+    del norm
+    why = {pos: list(r) for pos, r in exp.reasons.items()}
+    for pos, r in zip(reasons.index.tolist(), reasons.tolist()):
+        why.setdefault(pos, []).extend(x for x in r if x not in why[pos])
+    if why:
+        valid = valid.copy()
+        valid[list(why)] = False
+    parts = []
+    if why:
+        at = np.array(sorted(why), dtype=np.int64)
+        names = [task.spec.endpoints[b].name for b in exp.blocks[at].tolist()]
+        parts.append(reject_records(table.take(pa.array(exp.rows[at])), [why[p] for p in at.tolist()], names))
+    if len(exp.no_endpoint):
+        rows = table.take(pa.array(exp.no_endpoint))
+        parts.append(reject_records(rows, [[no_endpoint_reason(task.spec)]] * rows.num_rows))
+    if malformed:
+        parts.append(malformed_records(malformed))
+    del table
+    _write_rejects(result, base=task.base, parts=parts)
+    return _stage_valid(task, result, frame, valid)
 
 
 def _stage_valid(task: ChunkTask, result: ChunkResult, frame, valid: np.ndarray) -> ChunkResult:

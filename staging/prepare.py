@@ -14,7 +14,10 @@ Two passes keep the data out of memory whatever the input size:
 
 Memory does not grow with the input: chunks, key partitions and the decided rows (~1 %) only.
 
-Every row read ends in exactly one bucket: staged, rejected (with every reason) or superseded.
+Every row read ends in exactly one bucket: staged, rejected (with every reason) or superseded. With a
+mapping spec (``transforms.spec``) the buckets count endpoints: each endpoint a row produced, each row
+that produced none and each malformed record is one entry, in the ledger and in the counts
+(``Prepared.unit``); ``source_rows_read`` counts the records read.
 """
 
 from __future__ import annotations
@@ -52,6 +55,7 @@ from pinpoint_etl.staging.spill import spill_folder
 from pinpoint_etl.staging.tasks import ChunkResult, ChunkTask, malformed_records, run_chunk
 from pinpoint_etl.staging.writers import StagedFormat, line_bounds, ordered_columns
 from pinpoint_etl.transforms.columns import plan_columns
+from pinpoint_etl.transforms.spec import MappingSpec
 
 @dataclass
 class StageOptions:
@@ -67,6 +71,7 @@ class StageOptions:
     runner: Runner = "auto"
     workers: int = 2
     dask_address: str | None = None
+    spec: MappingSpec | None = None  # rows → endpoints; ``mapping`` and ``fold_unknown`` then do not apply
 
 
 @dataclass
@@ -89,6 +94,15 @@ class Prepared:
     ledger_counts: dict[str, int] = field(default_factory=dict)  # the staging ledger's rows per fate
     unit: str = "rows"  # what the rows_* counts count: "rows", or "endpoints" with a mapping spec
     source_rows_read: int = 0  # records read from the sources
+    rows_without_endpoint: int = 0  # records that yielded no endpoint (with a spec) or were malformed
+
+    @property
+    def source_rows(self) -> dict[str, int]:
+        """Records read, and how many yielded endpoints: ``read = with_endpoints + without_endpoints``
+        and, with a spec, ``rows_read = endpoints + without_endpoints``."""
+        return {"read": self.source_rows_read, "with_endpoints": self.source_rows_read - self.rows_without_endpoint,
+                "without_endpoints": self.rows_without_endpoint,
+                "endpoints": self.rows_read - self.rows_without_endpoint}
 
     def balanced(self) -> bool:
         return self.rows_read == self.rows_valid + self.rows_rejected + self.rows_superseded
@@ -103,9 +117,16 @@ def check_all_columns(opts: StageOptions, transport: dict | None) -> None:
     Chunks are planned again as they come (a JSON field may first appear in a later record).
     """
     targets: list[str] = []
+    if opts.spec is not None:
+        from pinpoint_etl.transforms.expand import check_spec_columns, spec_targets
+
+        targets = spec_targets(opts.spec)
     for uri in opts.sources:
         header = read_header(uri, opts.read, transport_params=transport)
         try:
+            if opts.spec is not None:
+                check_spec_columns(opts.spec, header, require=resolve(uri, opts.read)[0] == "csv")
+                continue
             plan = plan_columns(header, opts.mapping, fold_unknown=opts.fold_unknown)
         except ColumnError as exc:
             raise ColumnError(exc.detail, source=uri) from None
@@ -133,7 +154,8 @@ def prepare(opts: StageOptions, *, run_id: str, out_base: str, s3=None, write_op
     sources = expand_sources(opts.sources, s3_client=s3)
     opts = StageOptions(**{**asdict(opts), "sources": sources, "read": opts.read})
     check_all_columns(opts, transport)
-    result = Prepared(run_id=run_id, out_base=out_base, sources=sources)
+    result = Prepared(run_id=run_id, out_base=out_base, sources=sources,
+                      unit="rows" if opts.spec is None else "endpoints")
     outputs = s3io.Outputs(s3=s3, options=write_options)
     # every writer is closed, or aborted on any failure, whatever another one's close does; the files
     # keep temporary names (local) until the books balance, and are removed if they do not
@@ -176,7 +198,7 @@ def manifest(p: Prepared) -> dict:
            "staged": [asdict(x) for x in p.parts], "rejects": {"uri": p.rejects_uri, "rows": p.rows_rejected},
            "ledger": p.ledger_uri, "normalised": p.normalised, "rejects_by_reason": p.rejects_by_reason}
     if p.unit != "rows":
-        doc.update(unit=p.unit, source_rows_read=p.source_rows_read)
+        doc.update(unit=p.unit, source_rows_read=p.source_rows_read, rows_without_endpoint=p.rows_without_endpoint)
     return doc
 
 
@@ -188,7 +210,8 @@ def from_manifest(doc: dict, out_base: str) -> Prepared:
                     manifest_uri=s3io.join(out_base, "manifest.json"), ledger_uri=doc.get("ledger"),
                     normalised=doc.get("normalised", {}), rejects_by_reason=doc.get("rejects_by_reason", {}),
                     sources=doc["sources"], unit=doc.get("unit", "rows"),
-                    source_rows_read=doc.get("source_rows_read", doc["rows_read"]))
+                    source_rows_read=doc.get("source_rows_read", doc["rows_read"]),
+                    rows_without_endpoint=doc.get("rows_without_endpoint", 0))
 
 
 @dataclass
@@ -215,6 +238,7 @@ def _pass_one(opts, transport, result: Prepared, rejects: RejectSink, tmp: Path,
     def collect(res: ChunkResult) -> None:
         result.rows_read += res.rows_read
         result.source_rows_read += res.source_rows
+        result.rows_without_endpoint += res.rows_without_endpoint
         for rule, n in res.normalised.items():
             result.normalised[rule] = result.normalised.get(rule, 0) + n
         if res.rejects_path:
@@ -247,10 +271,11 @@ def _pass_one(opts, transport, result: Prepared, rejects: RejectSink, tmp: Path,
                     rejects.append(*malformed_records(raw.records))
                     result.rows_read += len(raw)
                     result.source_rows_read += len(raw)
+                    result.rows_without_endpoint += len(raw)
                     continue
                 piece = raw if isinstance(raw, CsvPiece) else None
                 task = ChunkTask(index, str(tmp / f"chunk-{index:06d}"), piece, opts.mapping, opts.fold_unknown,
-                                 opts.default_region, staged_format=opts.fmt, keep_arrow=keep_arrow)
+                                 opts.default_region, staged_format=opts.fmt, keep_arrow=keep_arrow, spec=opts.spec)
                 if piece is None:
                     feather.write_feather(raw, task.raw_path, compression="uncompressed")
                     del raw

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
+from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
@@ -14,6 +15,9 @@ from pinpoint_etl.schemas.ledger import SCHEMA as LEDGER_SCHEMA
 from pinpoint_etl.sources.csv_pieces import CsvPiece
 from pinpoint_etl.sources.malformed import Malformed
 from pinpoint_etl.staging.writers import StagedFormat
+
+if TYPE_CHECKING:
+    from pinpoint_etl.transforms.spec import MappingSpec
 
 
 @dataclass(frozen=True)
@@ -31,6 +35,8 @@ class ChunkTask:
     #: also keep the valid rows as Arrow: for NDJSON lines and JSON sources, whose rows the last pass may
     #: need to re-encode or reject; CSV lines of a CSV source are read back when that is needed (rarely)
     keep_arrow: bool = True
+    #: source rows → endpoints (``transforms.spec``); ``mapping`` and ``fold_unknown`` then do not apply
+    spec: MappingSpec | None = None
 
     @property
     def raw_path(self) -> str | None:
@@ -45,6 +51,7 @@ class ChunkResult:
     rows_read: int                  # entries read: a row's endpoints (one per row without a spec), each
                                     # row that yielded none, each malformed record
     source_rows: int = 0            # records read from the source (rows_read without a spec)
+    rows_without_endpoint: int = 0  # records that yielded no endpoint (with a spec) or were malformed
     valid_rows: int = 0
     rejected: int = 0
     valid_path: str | None = None  # the valid rows as Arrow, if the task asked to keep them
