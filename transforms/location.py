@@ -8,13 +8,12 @@ case-insensitively with whitespace collapsed, dots optional (``U.S.A.``) and acc
 more languages use for a region (``Amerika``). Accents are folded with *canonical* decomposition
 only and a folded key must be ASCII, so look-alike letters from other scripts (Cyrillic ``А`` in
 ``Аustria``) or compatibility forms (full-width ``ＵＳ``) never match: such values are left as they
-are for the schema to reject. The CLDR table is built on the first value the English table does not
-know (~0.6 s, once per process; the worker processes' fork server builds it while warming up).
+are for the schema to reject. The CLDR table is read on the first value the English table does not
+know (built once, in a child process, then cached on disk: ``transforms.cldr_countries``).
 """
 
 from __future__ import annotations
 
-import unicodedata
 from functools import lru_cache
 
 import numpy as np
@@ -34,6 +33,7 @@ from pinpoint_etl.transforms._strings import (
     to_arrow,
     to_numpy_bool,
 )
+from pinpoint_etl.transforms.cldr_countries import fold, key
 from pinpoint_etl.transforms.text import collapse_whitespace
 from pinpoint_etl.transforms.values import parse_number, parse_numbers
 
@@ -57,13 +57,7 @@ COUNTRY_ALIASES: dict[str, str] = {
 }
 
 
-def _key(text: str) -> str:
-    return " ".join(text.replace("\u2019", "'").casefold().split())
-
-
-def _fold(key: str) -> str:
-    decomposed = unicodedata.normalize("NFD", key)
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
+_key, _fold = key, fold
 
 
 @lru_cache(maxsize=1)
@@ -98,33 +92,10 @@ def alpha2_codes() -> frozenset[str]:
 
 @lru_cache(maxsize=1)
 def _cldr_table() -> dict[str, str]:
-    """Country names in every language of CLDR (babel's locale data) → alpha-2. A name two countries
-    share is left out; a name a country shares with a region (``Amerika``: the US in some languages,
-    the Americas in more) is the country's only when more languages use it for the country."""
-    from babel import Locale, localedata
+    """Country names in every language of CLDR → alpha-2 (``transforms.cldr_countries``)."""
+    from pinpoint_etl.transforms.cldr_countries import load
 
-    codes = alpha2_codes()
-    found: dict[str, dict[str, int]] = {}  # name → code (a country, or a region such as 019) → languages
-    for ident in localedata.locale_identifiers():
-        try:
-            locale = Locale.parse(ident)
-        except (ValueError, LookupError):
-            continue
-        if locale.territory:  # a regional variant repeats its language's names
-            continue
-        for code, name in locale.territories.items():
-            key = _key(name)
-            for variant in {key, key.replace(".", ""), _fold(key)}:
-                if variant.isascii() or variant == key:
-                    by_code = found.setdefault(variant, {})
-                    by_code[code] = by_code.get(code, 0) + 1
-    table = {}
-    for name, by_code in found.items():
-        countries = [c for c in by_code if c in codes]
-        regions = sum(n for c, n in by_code.items() if c not in codes)
-        if len(countries) == 1 and by_code[countries[0]] > regions:
-            table[name] = countries[0]
-    return table
+    return load()
 
 
 @lru_cache(maxsize=4096)
