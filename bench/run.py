@@ -1,10 +1,13 @@
 """Benchmark `pinpoint-etl validate` against bare pandas and pyarrow CSV copies of the same file.
 
     .venv/bin/python bench/run.py --rows 1000000 [--rows 5000000] [--keep] [--runner auto|processes|threads|dask]
+    .venv/bin/python bench/run.py --rows 1000000 --steps validate --shape crm   # a two-channel mapping spec
 
 For each N: generate N rows with bench/generate.py (cached in a temp dir keyed by N, seed and
 generator version), read the file once to warm the page cache, then run, each as its own
-subprocess and one after the other:
+subprocess and one after the other (``--shape crm``: rows shaped like a CRM export, from
+bench/generate_crm.py, validated with sample_data/crm_contacts.mapping.yaml, an EMAIL and an SMS
+endpoint per row):
 
   validate  pinpoint-etl validate FILE --out DIR --report REPORT.json [--runner R]
   pandas    pd.read_csv(FILE, dtype=str).to_csv(OUT, index=False)
@@ -53,6 +56,13 @@ BENCH = Path(__file__).resolve().parent
 REPO = BENCH.parent
 sys.path.insert(0, str(BENCH))
 from generate import GENERATOR_VERSION
+from generate_crm import GENERATOR_VERSION as CRM_GENERATOR_VERSION
+
+SHAPES = {  # shape → (generator script, file name prefix, its version, extra validate arguments)
+    "endpoints": ("generate.py", "endpoints", GENERATOR_VERSION, []),
+    "crm": ("generate_crm.py", "crm", CRM_GENERATOR_VERSION,
+            ["--mapping-file", str(REPO / "sample_data" / "crm_contacts.mapping.yaml")]),
+}
 
 STEPS = ("validate", "pandas", "pyarrow")
 POLL_SECONDS = 0.05
@@ -76,16 +86,17 @@ csv.write_csv(csv.read_csv(sys.argv[1], convert_options=opts), sys.argv[2])
 # ------------------------------------------------------------------------------------------ data
 
 
-def data_file(rows: int, seed: int, cache_dir: Path) -> tuple[Path, dict]:
+def data_file(rows: int, seed: int, cache_dir: Path, shape: str = "endpoints") -> tuple[Path, dict]:
     """The generated CSV for ``rows`` (made once, then reused), and its generator metadata."""
     cache_dir.mkdir(parents=True, exist_ok=True)
-    path = cache_dir / f"endpoints-{rows}-seed{seed}-v{GENERATOR_VERSION}.csv"
+    script, prefix, version, _ = SHAPES[shape]
+    path = cache_dir / f"{prefix}-{rows}-seed{seed}-v{version}.csv"
     meta_path = path.with_name(path.name + ".meta.json")
     if path.exists() and meta_path.exists():  # generate.py writes the meta last
         print(f"data: {path} (cached)", flush=True)
     else:
         print(f"data: generating {rows:,} rows into {path} …", flush=True)
-        subprocess.run([sys.executable, str(BENCH / "generate.py"), str(rows), str(path), "--seed", str(seed)],
+        subprocess.run([sys.executable, str(BENCH / script), str(rows), str(path), "--seed", str(seed)],
                        check=True, stdout=subprocess.DEVNULL)
     return path, json.loads(meta_path.read_text())
 
@@ -216,8 +227,8 @@ def run_validate(cmd: list[str], data: Path, work: Path, runner: str | None, ext
     res["ok"] = res["exit_code"] in (0, 1) and report.exists()
     if report.exists():
         rep = json.loads(report.read_text())
-        res["report"] = {k: rep.get(k) for k in ("status", "rows_read", "rows_valid", "rows_rejected",
-                                                  "rows_superseded", "rows_imported", "rows_failed")}
+        res["report"] = {k: rep.get(k) for k in ("status", "unit", "source_rows", "rows_read", "rows_valid",
+                                                  "rows_rejected", "rows_superseded", "rows_imported", "rows_failed")}
     return res
 
 
@@ -228,7 +239,7 @@ def run_step(step: str, data: Path, work: Path, args, validate_cmd: list[str] | 
     if step == "validate":
         shutil.rmtree(work / "validate-out", ignore_errors=True)
         (work / "validate-report.json").unlink(missing_ok=True)
-        return run_validate(validate_cmd, data, work, args.runner, args.validate_arg, pss=pss)
+        return run_validate(validate_cmd, data, work, args.runner, SHAPES[args.shape][3] + args.validate_arg, pss=pss)
     out = work / f"{step}-copy.csv"
     res = measure([sys.executable, "-c", PANDAS_COPY if step == "pandas" else PYARROW_COPY, str(data), str(out)],
                   work, step, pss=pss)
@@ -238,10 +249,10 @@ def run_step(step: str, data: Path, work: Path, args, validate_cmd: list[str] | 
 
 
 def bench_one(rows: int, args, validate_cmd: list[str] | None, why: str) -> dict:
-    data, meta = data_file(rows, args.seed, args.cache_dir)
+    data, meta = data_file(rows, args.seed, args.cache_dir, args.shape)
     warm(data)
     work = Path(tempfile.mkdtemp(prefix=f"pinpoint-etl-bench-{rows}-"))
-    result = {"rows": rows, "file": str(data), "file_mb": round(data.stat().st_size / 2 ** 20, 1),
+    result = {"rows": rows, "shape": args.shape, "file": str(data), "file_mb": round(data.stat().st_size / 2 ** 20, 1),
               "generated": meta, "work_dir": str(work), "steps": {}}
     try:
         for step in args.steps:
@@ -371,6 +382,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--repeat", type=int, default=1,
                     help="run each step this many times; the fastest is reported, the largest peak RSS kept")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--shape", choices=sorted(SHAPES), default="endpoints",
+                    help="endpoints: rows in Pinpoint's import shape; crm: a CRM export read with a two-channel "
+                         "mapping spec (sample_data/crm_contacts.mapping.yaml)")
     ap.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "pinpoint-etl-bench",
                     help="where generated files are kept between runs")
     ap.add_argument("--validate-arg", action="append", default=[],
