@@ -140,12 +140,12 @@ ImportTarget = form_model(
     "segment. Blank fields take their value from the environment of the machine that runs the flow.",
     (TargetParams, ("application_id", "bucket", "role_arn")), (ImportOptions, ("segment_name", "segment_id")))
 ImportChoices = form_model(
-    "ImportChoices", "Import options", "What happens when this input was imported before, and how many "
-    "rejected rows stop a run before anything is imported.",
-    (ImportOptions, ("force",)), (SourceParams, ("max_rejects", "max_reject_ratio")))
+    "ImportChoices", "Import options", "What happens when this input was imported before, to records that "
+    "are not CSV or JSON, and how many rejected rows stop a run before anything is imported.",
+    (ImportOptions, ("force",)), (SourceParams, ("on_malformed", "max_rejects", "max_reject_ratio")))
 ImportAdvanced = form_model(
     "ImportAdvanced", "Custom", "Tuning and AWS details; the defaults suit most runs.",
-    (SourceParams, ("on_malformed", "chunk_rows", "runner", "workers", "dask_address")),
+    (SourceParams, ("chunk_rows", "runner", "workers", "dask_address")),
     (ImportOptions, ("max_job_bytes", "max_concurrent_jobs", "poll_initial_seconds", "poll_max_seconds",
                      "timeout_seconds", "register_endpoints", "staged_format", "keep_staged")),
     (TargetParams, ("prefix", "region", "credentials_block", "expected_bucket_owner", "sse", "kms_key_id")))

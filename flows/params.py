@@ -31,8 +31,20 @@ def blank(title: str, description: str):
     return Field("", validate_default=True, title=title, description=description)
 
 
-#: no mapping spec: the form's option beside the spec itself
-NoSpec = Annotated[None, WithJsonSchema({"type": "null", "title": "None (the column mapping applies)"})]
+def _no_spec(value):
+    return None if value is None or value == {} or (isinstance(value, str) and not value.strip()) else value
+
+
+#: A mapping spec: a MappingSpec (or None) in Python; in JSON and the Prefect form a plain JSON object
+#: ({} for none), like Blank for text
+Spec = Annotated[MappingSpec | None, BeforeValidator(_no_spec),
+                 PlainSerializer(lambda v: v.model_dump(mode="json", exclude_defaults=True) if v else {},
+                                 return_type=dict, when_used="json"),
+                 WithJsonSchema({"type": "object"})]
+SPEC_EXAMPLE = {"endpoints": [{"address": "email", "channel": "EMAIL", "id": "{customer_id}-email"},
+                              {"address": "mobile", "channel": "SMS", "id": "{customer_id}-sms"}],
+                "fields": {"User.UserId": "customer_id", "Location.Country": "country",
+                           "OptOut": {"column": "opted_out", "map": "boolean"}}}
 
 MAPPING_EXAMPLE = {"email": "Address", "mobile": "Address", "country": "Location.Country",
                    "crm_id": "User.UserId", "notes": "-"}
@@ -64,12 +76,15 @@ class SourceParams(BaseModel):
                                 "pinpoint-etl map init drafts one), or a JSON file with more column mappings in "
                                 "the same shape as the column mapping, on the machine that runs the flow (a "
                                 "relative path is read like a relative source)")
-    mapping_spec: NoSpec | MappingSpec = Field(
-        None, title="Mapping spec",
-        description="How each row of a CRM or app export becomes endpoints: channel blocks (the address column, "
-                    "the channel, an Id template such as {customer_id}-email), fields shared by a row's endpoints, "
-                    "value maps and date formats. Replaces the column mapping; a spec file can be given as the "
-                    "mapping file instead")
+    mapping_spec: Spec = Field(
+        default_factory=dict, validate_default=True, title="Mapping spec", examples=[SPEC_EXAMPLE],
+        description="How each row of a CRM or app export becomes endpoints, as JSON: channel blocks (the address "
+                    "column, the channel, an Id template), fields shared by a row's endpoints, value maps and date "
+                    'formats. Example: {"endpoints": [{"address": "email", "channel": "EMAIL", "id": '
+                    '"{customer_id}-email"}, {"address": "mobile", "channel": "SMS", "id": "{customer_id}-sms"}], '
+                    '"fields": {"User.UserId": "customer_id", "Location.Country": "country", "OptOut": {"column": '
+                    '"opted_out", "map": "boolean"}}}. Replaces the column mapping; empty: none (a spec file can '
+                    "be given as the mapping file instead)")
     fold_unknown: bool = Field(False, title="Keep unknown columns as attributes",
                                description="A column that is neither mapped nor a Pinpoint field becomes a "
                                            "custom attribute (a column plan becomes Attributes.plan) instead "
