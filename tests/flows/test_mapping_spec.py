@@ -182,3 +182,20 @@ def test_a_run_without_any_valid_row_never_succeeds(tmp_path):
     assert out.returncode == 1
     assert "none of the 2 rows read is valid" in out.stderr
     assert json.loads((tmp_path / "r.json").read_text())["status"] == "failed"
+
+
+def test_malformed_records_are_rejected_by_default_and_fail_the_run_on_request(tmp_path):
+    src = tmp_path / "crm.csv"
+    src.write_text("Id,ChannelType,Address\ne1,EMAIL,a@example.com\ne2,EMAIL,b@example.com,extra\n"
+                   'e3,EMAIL,"c@example.com\ne4,EMAIL,d@example.com\n', encoding="utf-8")
+    out = run_cli("validate", str(src), "--out", str(tmp_path / "out"), "--report", str(tmp_path / "r.json"), "-q")
+    assert out.returncode == 0, out.stderr
+    report = json.loads((tmp_path / "r.json").read_text())
+    assert (report["rows_read"], report["rows_valid"], report["rows_rejected"]) == (4, 2, 2)
+    rejects = [json.loads(line) for line in (tmp_path / "out" / "rejects.ndjson").read_text().splitlines()]
+    assert sorted((r["row"], r["line"], r["raw"]) for r in rejects) == [
+        (2, 3, "e2,EMAIL,b@example.com,extra"), (3, 4, 'e3,EMAIL,"c@example.com')]
+    failed = run_cli("validate", str(src), "--out", str(tmp_path / "out2"), "--on-malformed", "fail", "-q")
+    assert failed.returncode == 2
+    (line,) = [ln for ln in failed.stderr.splitlines() if ln.strip()]
+    assert line.startswith("error: run r-") and line.endswith(f"{src}, row 2: expected 3 fields, found 4")
