@@ -302,7 +302,7 @@ from pinpoint_etl.flows.cli_export import register as _register_export  # noqa: 
 from pinpoint_etl.flows.cli_map import register as _register_map  # noqa: E402
 
 _register_export(app, guard=_guard, write_report=_write_report, err=err)
-_register_map(app)
+_register_map(app, guard=_guard)
 
 
 def main() -> None:

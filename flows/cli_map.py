@@ -31,8 +31,9 @@ def draft_for(uri: str, delimiter: str, encoding: str, fmt: str, sample: int) ->
     return draft(columns, uri)
 
 
-def register(app: typer.Typer) -> None:
-    """Add the ``map`` command group to the CLI."""
+def register(app: typer.Typer, *, guard) -> None:
+    """Add the ``map`` command group to the CLI; ``guard`` runs a command with the CLI's one-line errors
+    and exit codes (passed in, so this module does not import the CLI's)."""
     map_app = typer.Typer(no_args_is_help=True, help="Mapping specs: how the rows of a CRM or app export "
                                                      "become endpoints.")
     app.add_typer(map_app, name="map")
@@ -50,7 +51,6 @@ def register(app: typer.Typer) -> None:
         """Draft a mapping spec (YAML) from SOURCE's header and sampled values: email, phone, country,
         time-zone and id columns are recognised by content. Edit it, then pass it as --mapping-file."""
         from pinpoint_etl.core.errors import ConfigError
-        from pinpoint_etl.flows.cli import _guard
 
         def go() -> None:
             if out is not None and out.exists() and not force:
@@ -63,4 +63,4 @@ def register(app: typer.Typer) -> None:
                 out.write_text(text, encoding="utf-8")
                 typer.echo(f"wrote {out}: check it, then pass it as --mapping-file", err=True)
 
-        _guard(go)
+        guard(go)
