@@ -81,15 +81,6 @@ def _mapping(maps: list[str] | None) -> dict[str, str]:
     return parse_map_options(maps or [])
 
 
-def _failed_line(report) -> None:
-    """A failed run's first error as the one-line error on stderr (also with --quiet)."""
-    if report.status == "failed" and report.errors:
-        from pinpoint_etl.core.masking import scrub
-
-        first = report.errors[0] if report.run_id in report.errors[0] else f"run {report.run_id}: {report.errors[0]}"
-        err.print(scrub(f"error: {first}"), highlight=False, markup=False, soft_wrap=True)
-
-
 def _write_report(report, path: Optional[Path]) -> None:
     if path:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -174,11 +165,11 @@ def validate_cmd(
                              chunk_rows, runner, workers, dask_address, on_malformed, max_rejects, max_reject_ratio)
         rep = run_validate(src, str(out), ConsoleRuntime(quiet=quiet), staged_format=staged_format.upper())
         _write_report(rep, report)
+        _report_problem(rep)  # a reject threshold, or no valid row
         return rep
 
     rep = _guard(go)
     _DONE["validate"] = True
-    _failed_line(rep)
     raise typer.Exit(rep.exit_code)
 
 
@@ -269,7 +260,6 @@ def import_cmd(
     finally:
         if service is not None:
             service.stop()
-    _failed_line(rep)
     raise typer.Exit(rep.exit_code)
 
 
