@@ -2,7 +2,7 @@
 
 Each column is recognised by its content first — emails, phone numbers, push tokens, countries
 (codes and names in any CLDR language), IANA time zones, locales, platforms, yes/no flags, dates
-(with the formats that read every sampled value) — and by its name where content cannot tell
+(the format that reads the most sampled values) — and by its name where content cannot tell
 (ids, first and last names, cities…). Email, phone and push-token columns become channel blocks
 with an Id template from the id column; the rest become shared fields, anything unrecognised a
 custom attribute. The draft is YAML with a comment per line saying why, for the user to check.
@@ -61,17 +61,20 @@ def _phone(value: str) -> bool:
     return bool(_PHONE.match(value)) and 7 <= sum(c.isdigit() for c in value) <= 15
 
 
-def _date_formats(values: list[str]) -> list[str]:
-    """The formats that read every sampled value (day-first before month-first when both do)."""
-    def reads(fmt: str) -> bool:
-        for v in values:
+def _date_formats(values: list[str]) -> list[tuple[str, float]]:
+    """(format, share) of the formats that read at least ``_SHARE`` of the sampled values, the best first
+    (day-first before month-first when both read as many): a sample may hold a date that is wrong."""
+    def share(fmt: str) -> float:
+        def reads(v: str) -> bool:
             try:
                 datetime.strptime(v, fmt)
             except ValueError:
                 return False
-        return True
+            return True
+        return _share(values, reads)
 
-    return [f for f in DATE_FORMATS if reads(f)]
+    found = [(f, s) for f in DATE_FORMATS if (s := share(f)) >= _SHARE]
+    return sorted(found, key=lambda fs: -fs[1])  # stable: DATE_FORMATS order breaks ties
 
 
 def classify(name: str, values: list[str]) -> Column:
@@ -95,10 +98,11 @@ def classify(name: str, values: list[str]) -> Column:
     for kind, test, what in checks:
         if (share := _share(values, test)) >= _SHARE:
             return note(kind, share, what)
-    if formats := _date_formats(values):
-        col.formats = formats[:1]
-        also = f"; also read by {', '.join(formats[1:])}: check which is meant" if len(formats) > 1 else ""
-        return note("date", 1.0, f"are dates in {formats[0]}{also}")
+    if found := _date_formats(values):
+        (best, share), others = found[0], [f for f, s in found[1:] if s == found[0][1]]
+        col.formats = [best]
+        also = f"; also read by {', '.join(others)}: check which is meant" if others else ""
+        return note("date", share, f"are dates in {best}{also}")
     if (share := _share(values, _phone)) >= _SHARE and not words.endswith("id"):
         return note("phone", share, "look like phone numbers")
     if (share := _share(values, lambda v: bool(_TOKEN.match(v)))) >= _SHARE and "token" in words:
@@ -139,10 +143,13 @@ def draft(columns: list[Column], source: str) -> str:
     blocks, fields, used = [], [], set()
     suffix = {"email": ("EMAIL", "email"), "phone": ("SMS", "sms"), "token": (None, "push")}
     platform = next((c for c in columns if c.kind == "platform"), None)
+    tags: set[str] = set()
     for c in columns:
         if c.kind not in suffix:
             continue
         channel, tag = suffix[c.kind]
+        tag = tag if tag not in tags else f"{tag}-{_attribute(c.name).lower()}"  # a second block of a kind
+        tags.add(tag)
         lines = [f"  - name: {json.dumps(c.name)}", f"    address: {json.dumps(c.name)}  # {c.why}"]
         if channel is None and platform is not None:
             lines += [f"    channel_column: {json.dumps(platform.name)}",

@@ -49,3 +49,31 @@ def test_without_an_id_column_ids_hash_the_address_and_without_addresses_the_dra
     assert spec.endpoints[0].id_hash == ["email"]
     text = draft([classify("plan", SAMPLE["plan"])], "x.csv")
     assert "No email, phone or push-token column was recognised" in text
+
+
+def test_a_date_column_with_one_impossible_date_is_still_dates_not_phone_numbers():
+    # sample_data/crm_contacts.csv holds 31/02/2024 on purpose (a reject): the column stays a date column
+    values = [*SAMPLE["signup_date"], "31/02/2024"]
+    col = classify("signup_date", values)
+    assert (col.kind, col.formats) == ("date", ["%d/%m/%Y"])
+    assert col.why.startswith("4 of 5 sampled values are dates in %d/%m/%Y")
+
+
+def test_two_address_columns_of_one_kind_get_distinct_ids():
+    columns = [classify("customer_id", SAMPLE["customer_id"]), classify("mobile", SAMPLE["mobile"]),
+               classify("work_phone", SAMPLE["mobile"])]
+    spec = parse_spec(yaml.safe_load(draft(columns, "crm.csv")), "draft")
+    assert [b.id for b in spec.endpoints] == ["{customer_id}-sms", "{customer_id}-sms-workphone"]
+
+
+def test_the_crm_sample_drafts_the_spec_it_ships_with():
+    import csv
+    from pathlib import Path
+
+    path = Path(__file__).resolve().parents[2] / "sample_data" / "crm_contacts.csv"
+    with path.open(newline="", encoding="utf-8") as fh:
+        rows = list(csv.DictReader(fh))
+    columns = [classify(name, [r[name] for r in rows if r[name].strip()]) for name in rows[0]]
+    spec = parse_spec(yaml.safe_load(draft(columns, str(path))), "draft")
+    assert [(b.address, b.channel) for b in spec.endpoints] == [("email", "EMAIL"), ("mobile", "SMS")]
+    assert spec.fields["Attributes.SignupDate"].date_formats == ["%d/%m/%Y"]
