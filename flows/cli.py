@@ -247,7 +247,7 @@ def import_cmd(
             tp = tp.model_copy(update={"application_id": service.application_id, "bucket": service.bucket,
                                        "role_arn": service.import_role_arn, "region": service.region})
             label = f"the bundled local Pinpoint-compatible service at {service.endpoint_url}"
-            runtime.log(f"No AWS target configured: using {label} (in memory, discarded on exit; "
+            runtime.log(f"No AWS target configured: using {label} (in a temporary folder, discarded on exit; "
                         f"`pinpoint-etl local up` keeps one running).")
         target = configure_target(tp, label=label)
         rep = run_import(src, tp, opts, runtime, target=target)
@@ -266,12 +266,29 @@ def import_cmd(
 @local_app.command("up")
 def local_up(port: int = typer.Option(4566, "--port", help="Loopback port to listen on."),
              max_concurrent_jobs: int = typer.Option(2, "--max-concurrent-jobs",
-                                                     help="Import jobs the service runs at once.")):
-    """Run the local Pinpoint-compatible service in the foreground on 127.0.0.1 and print the exports to use;
-    Ctrl-C or SIGTERM stops it."""
-    from pinpoint_etl.local.server import serve_forever
+                                                     help="Import jobs the service runs at once."),
+             data_dir: Optional[Path] = typer.Option(None, "--data-dir", help="Keep the service's store (SQLite file, "
+                                                     "S3 objects, keys) in this folder: everything, and the printed "
+                                                     "ids and keys, survive a restart. Default: a temporary folder "
+                                                     "removed on exit."),
+             insecure: bool = typer.Option(False, "--insecure", help="Accept unsigned requests and any credentials "
+                                           "(by default every request must be signed with the printed keys)."),
+             cors_origin: Optional[List[str]] = typer.Option(None, "--cors-origin", help="Send CORS headers to this "
+                                                             "browser origin (repeatable; * for any). None by default.")):
+    """Run the local Pinpoint-compatible service in the foreground on 127.0.0.1 and print the exports to use
+    (endpoint, keys, ids, admin token); Ctrl-C or SIGTERM stops it."""
+    from pinpoint_etl.core.errors import ConfigError
+    from pinpoint_etl.local.server import LocalServiceError, serve_forever
 
-    _guard(serve_forever, port=port, max_concurrent_jobs=max_concurrent_jobs)
+    def serve():
+        try:
+            serve_forever(port=port, max_concurrent_jobs=max_concurrent_jobs,
+                          data_dir=str(data_dir) if data_dir else None, insecure=insecure,
+                          cors_origins=tuple(cors_origin or ()))
+        except LocalServiceError as exc:
+            raise ConfigError(str(exc)) from None
+
+    _guard(serve)
 
 
 @app.command("serve")

@@ -66,6 +66,30 @@ class InternalServerError(PinpointError):
     status, error_type = 500, "InternalServerErrorException"
 
 
+class NotImplementedOperation(PinpointError):
+    """An operation of the API model the local service does not implement."""
+
+    status, error_type = 501, "NotImplemented"
+
+
+class UnknownOperation(PinpointError):
+    """A signed request that names no operation the service knows."""
+
+    status, error_type = 400, "UnknownOperationException"
+
+
+class MissingAuthenticationToken(PinpointError):
+    status, error_type = 403, "MissingAuthenticationTokenException"
+
+
+class InvalidSignature(PinpointError):
+    status, error_type = 403, "InvalidSignatureException"
+
+
+class UnrecognizedClient(PinpointError):
+    status, error_type = 403, "UnrecognizedClientException"
+
+
 ERRORS_BY_TYPE: dict[str, type[PinpointError]] = {
     cls.error_type: cls
     for cls in (BadRequest, Forbidden, NotFound, MethodNotAllowed, PayloadTooLarge,

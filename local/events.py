@@ -1,4 +1,9 @@
-"""PutEvents limits (DG-quotas): why one event is refused, if it is."""
+"""PutEvents: per-endpoint and per-event results under the documented limits (DG-quotas).
+
+More than 100 events per request → 400; more than 4 MB → 413. A non-empty ``Endpoint`` is upserted
+with the UpdateEndpoint rules (its result in EndpointItemResponse: 202 Accepted / 400 reason); each
+event is checked alone → 202 / 400. Accepted events are stored (nothing reads them back).
+"""
 
 from __future__ import annotations
 
@@ -6,12 +11,19 @@ import json
 from datetime import datetime
 from typing import Any
 
-MAX_EVENTS_PAYLOAD = 4 * 1024 * 1024
-MAX_EVENTS_PER_REQUEST = 100
-MAX_EVENT_BYTES = 1000 * 1024
-MAX_EVENT_KEYS = 40
-MAX_EVENT_KEY_CHARS = 50
-MAX_EVENT_VALUE_CHARS = 200
+from pinpoint_etl.local.api import Call, operation
+from pinpoint_etl.local.apps import now_iso
+from pinpoint_etl.local.endpoint_store import EndpointBatch
+from pinpoint_etl.local.errors import BadRequest, PayloadTooLarge
+from pinpoint_etl.local.limits import (
+    MAX_EVENT_BYTES,
+    MAX_EVENT_KEY_CHARS,
+    MAX_EVENT_KEYS,
+    MAX_EVENT_VALUE_CHARS,
+    MAX_EVENTS_PAYLOAD,
+    MAX_EVENTS_PER_REQUEST,
+)
+from pinpoint_etl.local.row_rules import RowError, check_record
 
 
 def _is_iso8601(value: str) -> bool:
@@ -56,3 +68,42 @@ def event_problem(event: Any) -> str | None:
     if len(json.dumps(event).encode()) > MAX_EVENT_BYTES:
         return "The event is larger than 1,000 KB"
     return None
+
+
+@operation("PutEvents")
+def put_events(call: Call) -> tuple[int, Any]:
+    if len(call.body) > MAX_EVENTS_PAYLOAD:
+        raise PayloadTooLarge("PutEvents request payload is larger than 4 MB")
+    app_id = call.app_id()
+    batch_items = call.json().get("BatchItem")
+    if not isinstance(batch_items, dict):
+        raise BadRequest("Missing BatchItem")
+    total = sum(len(b.get("Events") or {}) for b in batch_items.values() if isinstance(b, dict))
+    if total > MAX_EVENTS_PER_REQUEST:
+        raise BadRequest(f"The request has {total} events; at most {MAX_EVENTS_PER_REQUEST} "
+                         "events are allowed per request")
+    results: dict[str, Any] = {}
+    with call.state.db.write() as conn:
+        now = now_iso()
+        for endpoint_id, item in batch_items.items():
+            item = item if isinstance(item, dict) else {}
+            endpoint = item.get("Endpoint") or {}
+            endpoint_result = {"StatusCode": 202, "Message": "Accepted"}
+            if endpoint:
+                batch = EndpointBatch(conn, app_id, now)
+                try:
+                    batch.upsert(endpoint_id, check_record(endpoint, for_import=False), request_id=call.request_id)
+                    batch.flush()
+                except RowError as exc:
+                    endpoint_result = {"StatusCode": 400, "Message": str(exc)}
+            event_results = {}
+            for event_id, event in (item.get("Events") or {}).items():
+                problem = event_problem(event)
+                if problem:
+                    event_results[event_id] = {"StatusCode": 400, "Message": problem}
+                    continue
+                conn.execute("INSERT INTO events(app_id, endpoint_id, event_id, received_at, body) "
+                             "VALUES (?, ?, ?, ?, ?)", (app_id, endpoint_id, event_id, now, json.dumps(event)))
+                event_results[event_id] = {"StatusCode": 202, "Message": "Accepted"}
+            results[endpoint_id] = {"EndpointItemResponse": endpoint_result, "EventsItemResponse": event_results}
+    return 202, {"Results": results}

@@ -1,4 +1,4 @@
-"""Executes one import job: find the files, check the role, read pieces, apply rows.
+"""Executes one import job: find the files, check the role, stream pieces in batches, apply rows.
 
 * Files: every object under ``S3Url`` (the object itself if the URL names one, else the folder
   and its subfolders) whose name ends in ``.csv`` (Format CSV) or ``.json``/``.ndjson``/``.jsonl``
@@ -6,13 +6,16 @@
   suffix (``.gz .gzip .bz2 .zst .zip .xz .7z .tgz``) whose inner name has the job's extension
   or no extension, or a matching file whose bytes start with a gzip/bzip2/zstd/zip/xz magic
   number, is a piece that fails ("compressed files can't be imported").
-* One piece per file. A piece that can't be read at all (compressed, not UTF-8, malformed
-  CSV, empty CSV, unknown or duplicated CSV header) fails: FailedPieces+1 and the job ends FAILED.
-  Other pieces are still processed and their rows registered.
+* One piece per file. A piece that can't be read at all (compressed, not UTF-8, empty CSV, unknown
+  or duplicated CSV header) fails before any of its rows is applied: FailedPieces+1 and the job
+  ends FAILED. Other pieces are still processed and their rows registered.
 * A UTF-8 BOM at the start of a file is accepted and ignored.
-* Rows: CSV row N = the N-th record after the header (blank lines skipped but counted);
-  JSON row N = line N of the file (blank lines skipped). A bad row fails alone (TotalFailures+1,
-  not registered); the job can still be COMPLETED.
+* Rows: CSV row N = the N-th record after the header (blank lines skipped but counted; a record
+  that is not valid CSV fails as a row); JSON row N = line N of the file (blank lines skipped).
+  A bad row fails alone (TotalFailures+1, not registered); the job can still be COMPLETED.
+* A file is read a batch of rows at a time (:mod:`local.import_parse`; a large one in a separate
+  process), and each batch is applied in one transaction with the job's counters, so the
+  service's memory does not grow with the file and API calls go on while a job runs.
 * TotalProcessed counts every row read, failed ones included. TotalFailures counts failed rows.
 * Failures entries: ``"s3://bucket/key row N: reason"`` for a row (our own choice: AWS never
   documented this text; the ``failures_shape`` fault knob writes other shapes, see
@@ -26,26 +29,22 @@
 
 from __future__ import annotations
 
-import copy
-import csv
-import io
-import json
 import posixpath
-from collections.abc import Callable, Iterator
 from typing import Any
 
-from pinpoint_etl.local import roles, s3_store
-from pinpoint_etl.local.backend import AppData, PinpointState, new_id, now_iso
+from pinpoint_etl.local import roles
+from pinpoint_etl.local.apps import new_id, now_iso
+from pinpoint_etl.local.endpoint_store import EndpointBatch
 from pinpoint_etl.local.faults import FAULTS, row_failure
+from pinpoint_etl.local.import_parse import COMPRESSED_MESSAGE, PieceError, ProcessParser, parse_piece
+from pinpoint_etl.local.job_api import pending_version
 from pinpoint_etl.local.jobs import Cancelled, Job, JobFailed
-from pinpoint_etl.local.row_rules import RowError, check_record, csv_row_to_record, header_problem
-from pinpoint_etl.schemas.catalogue import MAX_JOB_BYTES
+from pinpoint_etl.local.limits import MAX_JOB_BYTES
+from pinpoint_etl.local.row_rules import RowError
+from pinpoint_etl.local.s3_store import S3Object, S3Problem, parse_s3_url
 
 FORMAT_EXTENSIONS = {"CSV": (".csv",), "JSON": (".json", ".ndjson", ".jsonl")}
 COMPRESSED_SUFFIXES = (".gz", ".gzip", ".bz2", ".zst", ".zip", ".xz", ".7z", ".tgz")
-MAGIC_NUMBERS = {b"\x1f\x8b": "gzip", b"BZh": "bzip2", b"\x28\xb5\x2f\xfd": "zstd",
-                 b"PK\x03\x04": "zip", b"\xfd7zXZ\x00": "xz"}
-COMPRESSED_MESSAGE = "compressed files can't be imported; upload uncompressed UTF-8 files"
 
 
 def classify(key: str, fmt: str) -> str | None:
@@ -60,24 +59,20 @@ def classify(key: str, fmt: str) -> str | None:
     return "piece" if lower.endswith(extensions) else None
 
 
-class PieceError(Exception):
-    """The whole file can't be processed."""
-
-
 class ImportRunner:
-    """Runs one import job against the state of its account and region."""
+    """Runs one import job against the store of its service."""
 
-    def __init__(self, job: Job, state: PinpointState, app: AppData, segment_id: str | None,
-                 created_segment: bool):
+    def __init__(self, job: Job, state: Any):
         self.job = job
         self.state = state
-        self.app = app
-        self.segment_id = segment_id
-        self.created_segment = created_segment
-        self.pieces: list[tuple[s3_store.S3Object, str]] = []
-        self.snapshot: dict[str, dict[str, Any]] = {}
+        d = job.definition
+        self.app_id = job.application_id
+        self.segment_id: str | None = d.get("SegmentId")
+        self.register = bool(d.get("RegisterEndpoints"))
+        self.pieces: list[tuple[S3Object, str]] = []
         self.rows_seen = 0
         self.fail_rows = 0
+        self.added_members = False
 
     # ------------------------------------------------------------------ INITIALIZING
 
@@ -87,15 +82,15 @@ class ImportRunner:
 
     def initialize(self) -> None:
         d = self.job.definition
-        acct, region = self.state.account_id, self.state.region
-        bucket, key = s3_store.parse_s3_url(d["S3Url"])
+        state = self.state
+        bucket, key = parse_s3_url(d["S3Url"])
         try:
-            role = roles.get_role(acct, region, d["RoleArn"])
-            roles.check_assumable(role, account_id=acct, source_arn=self.app.arn,
+            role = roles.get_role(state.account_id, state.region, d["RoleArn"])
+            roles.check_assumable(role, account_id=state.account_id, source_arn=state.apps.arn(self.app_id),
                                   external_id=d.get("ExternalId"))
             roles.require(role, "s3:ListBucket", f"arn:aws:s3:::{bucket}")
-            objects = s3_store.list_objects(acct, region, bucket, key)
-        except (roles.RoleProblem, s3_store.S3Problem) as exc:
+            objects = state.s3.objects_at(bucket, key)
+        except (roles.RoleProblem, S3Problem) as exc:
             self._fail_job(str(exc))
         fmt = d["Format"]
         self.pieces = [(o, kind) for o in objects if (kind := classify(o.key, fmt))]
@@ -114,12 +109,18 @@ class ImportRunner:
                            "(1 GB) allowed per import job")
         with self.job.lock:
             self.job.total_pieces = len(self.pieces)
+        self._save()
+
+    def _save(self) -> None:
+        with self.state.db.write() as conn:
+            self.job.save(conn)
 
     # ------------------------------------------------------------------ PROCESSING
 
     def process(self) -> None:
         fail_pieces = FAULTS.job_knob("ImportJob", "fail_pieces", 0)
         self.fail_rows = FAULTS.job_knob("ImportJob", "fail_rows", 0)
+        self.failures_shape = FAULTS.job_knob("ImportJob", "failures_shape", "row")
         for index, (obj, kind) in enumerate(self.pieces):
             if self.job.cancel.is_set():
                 raise Cancelled
@@ -128,112 +129,100 @@ class ImportRunner:
                     raise PieceError("injected fault (fail_pieces): the piece could not be processed")
                 if kind == "compressed":
                     raise PieceError(COMPRESSED_MESSAGE)
-                rows = self._rows(obj)
-            except (PieceError, s3_store.S3Problem) as exc:
+                self._piece(obj)
+            except (PieceError, S3Problem) as exc:
                 self.job.add_failure(f"{obj.url}: {exc}")
                 self.job.update(failed_pieces=1)
+                self._save()
                 continue
-            for row_no, produce in rows:
-                self._row(obj, row_no, produce)
             self.job.update(completed_pieces=1)
+            self._save()
 
-    def _rows(self, obj: s3_store.S3Object) -> list[tuple[int, Callable[[], Any]]]:
-        data = s3_store.read_object(self.state.account_id, self.state.region, obj)
-        for magic, name in MAGIC_NUMBERS.items():
-            if data.startswith(magic):
-                raise PieceError(f"{COMPRESSED_MESSAGE} (the file is {name}-compressed)")
+    def _piece(self, obj: S3Object) -> None:
+        fmt = self.job.definition["Format"]
+        path = self.state.s3.blob_path(obj)
+        big = obj.size >= self.state.scheduler.config.parse_process_bytes
+        parser = ProcessParser(path, fmt) if big else None
         try:
-            text = data.decode("utf-8")
-        except UnicodeDecodeError as exc:
-            raise PieceError(f"the file is not valid UTF-8 (invalid byte at offset {exc.start})") from None
-        text = text.removeprefix("\ufeff")
-        if self.job.definition["Format"] == "CSV":
-            return list(_csv_rows(text))
-        return list(_json_rows(text))
+            names: dict[int, tuple] = {}
+            for batch in (parser if parser is not None else parse_piece(path, fmt)):
+                if self.job.cancel.is_set():
+                    raise Cancelled
+                self._apply(obj, batch, names)
+        except RuntimeError as exc:
+            raise PieceError(str(exc)) from None
+        finally:
+            if parser is not None:
+                parser.close()
 
-    def _row(self, obj: s3_store.S3Object, row_no: int, produce: Callable[[], Any]) -> None:
-        self.rows_seen += 1
-        self.job.update(total_processed=1)
-        record = None
-        try:
-            record = produce()
-            if self.rows_seen <= self.fail_rows:
-                raise RowError("injected fault (fail_rows)")
-            rec = check_record(record, for_import=True)
-            with self.state.lock:
-                members = self._apply(rec)
-                if self.segment_id:
-                    for endpoint in members:
-                        self.snapshot[endpoint["Id"]] = copy.deepcopy(endpoint)
-        except RowError as exc:
-            endpoint_id = record.get("Id") if isinstance(record, dict) else None
-            shape = FAULTS.job_knob("ImportJob", "failures_shape", "row")
-            self.job.add_failure(row_failure(shape, obj.url, row_no, endpoint_id, str(exc)), row=True)
-
-    def _apply(self, rec: dict[str, Any]) -> list[dict[str, Any]]:
-        if set(rec) == {"User"} and set(rec["User"]) == {"UserId"}:
-            members: list[dict[str, Any]] = []
-            for user_id in rec["User"]["UserId"].split():
-                endpoints = self.app.user_endpoints(user_id)
-                if not endpoints:
-                    raise RowError(f"no endpoints are registered for user id {user_id!r}")
-                members.extend(endpoints)
-            return members
-        endpoint_id = rec.get("Id") or new_id()
-        return [self.app.upsert(endpoint_id, rec, for_import=True, request_id=self.job.id,
-                                register=bool(self.job.definition.get("RegisterEndpoints")))]
+    def _apply(self, obj: S3Object, rows: list[tuple], names: dict[int, tuple]) -> None:
+        """Apply one batch of parsed rows in one transaction, with the job's counters."""
+        job = self.job
+        with self.state.db.write() as conn:
+            batch = EndpointBatch(conn, self.app_id, now_iso())
+            batch.prefetch([r[2] for r in rows if r[0] == "R"],
+                           [r[4] for r in rows if r[0] == "R" and r[4]] +
+                           [u for r in rows if r[0] == "U" for u in r[2]],
+                           [r[5] for r in rows if r[0] == "R" and r[5]])
+            members: list[tuple[str, str | None, str | None]] = []
+            processed = 0
+            for row in rows:
+                kind = row[0]
+                if kind == "N":
+                    names[row[1]] = row[2]
+                    continue
+                processed += 1
+                self.rows_seen += 1
+                row_no = row[1]
+                try:
+                    if self.rows_seen <= self.fail_rows:
+                        raise RowError("injected fault (fail_rows)")
+                    if kind == "E":
+                        raise RowError(row[2])
+                    if kind == "U":
+                        found = []
+                        for user_id in row[2]:
+                            endpoints = batch.user_endpoints(user_id)
+                            if not endpoints:
+                                raise RowError(f"no endpoints are registered for user id {user_id!r}")
+                            found += endpoints
+                        members += [(e.id, e.channel, None) for e in found]
+                        continue
+                    _, _, endpoint_id, definition, user_id, address, channel, names_index, effective, flags = row
+                    entry = batch.upsert_row(endpoint_id or new_id(), definition, user_id, address, channel,
+                                             names.get(names_index, ()), effective, flags,
+                                             request_id=job.id, register=self.register)
+                    if self.segment_id:
+                        members.append((entry.id, entry.channel, None if self.register else entry.text()))
+                except RowError as exc:
+                    endpoint_id = row[2] if kind == "R" else (row[3] if kind == "E" else None)
+                    job.add_failure(row_failure(self.failures_shape, obj.url, row_no, endpoint_id or None, str(exc)),
+                                    row=True)
+            batch.flush()
+            if self.segment_id and members:
+                self.added_members = True
+                self.state.segments.add_members(conn, self.app_id, self.segment_id, pending_version(job), members)
+            job.update(total_processed=processed)
+            job.save(conn)
 
     # ------------------------------------------------------------------ segment
 
     def finish(self) -> None:
-        if not self.segment_id or not self.snapshot:
+        if not self.segment_id:
             return
-        with self.state.lock:
-            segment = self.app.segments.get(self.segment_id)
-            if segment is None:
-                return
-            if self.created_segment:
-                segment.versions[0] = {**segment.versions[0], **self.snapshot}
-            else:
-                segment.versions.append({**segment.versions[-1], **self.snapshot})
-                d = self.job.definition
-                segment.import_definition = {
-                    "Format": d["Format"], "S3Url": d["S3Url"], "RoleArn": d["RoleArn"],
-                    "ExternalId": d.get("ExternalId") or self.state.account_id,
-                }
-            segment.last_modified = now_iso()
-
-
-def _csv_rows(text: str) -> Iterator[tuple[int, Callable[[], Any]]]:
-    try:
-        records = list(csv.reader(io.StringIO(text, newline=""), strict=True))
-    except csv.Error as exc:
-        raise PieceError(f"the file is not valid CSV: {exc}") from None
-    if not records:
-        raise PieceError("the file is empty (a CSV file needs a header row)")
-    header = records[0]
-    problem = header_problem(header)
-    if problem:
-        raise PieceError(problem)
-    for row_no, cells in enumerate(records[1:], start=1):
-        if not cells or cells == [""] and len(header) > 1:
-            continue
-        yield row_no, (lambda cells=cells: csv_row_to_record(header, cells))
-
-
-def _json_rows(text: str) -> Iterator[tuple[int, Callable[[], Any]]]:
-    for line_no, line in enumerate(text.split("\n"), start=1):
-        line = line.rstrip("\r")
-        if not line.strip():
-            continue
-        yield line_no, (lambda line=line: _parse_json_line(line))
-
-
-def _parse_json_line(line: str) -> Any:
-    try:
-        obj = json.loads(line)
-    except json.JSONDecodeError as exc:
-        raise RowError(f"invalid JSON: {exc}") from None
-    if not isinstance(obj, dict):
-        raise RowError("expected one JSON object per line (one endpoint per object)")
-    return obj
+        d = self.job.definition
+        segments = self.state.segments
+        try:
+            head = segments.head(self.app_id, self.segment_id)
+        except Exception:  # noqa: BLE001 - the segment was deleted while the job ran
+            return
+        created = bool(self.job.internal.get("created_segment"))
+        if not created and not self.added_members:
+            return  # nothing added: no new version
+        number = 1 if created else head["Version"] + 1
+        with self.state.db.write() as conn:
+            conn.execute("UPDATE segment_members SET version = ? WHERE app_id = ? AND segment_id = ? AND version = ?",
+                         (number, self.app_id, self.segment_id, pending_version(self.job)))
+        definition = {"Format": d["Format"], "S3Url": d["S3Url"], "RoleArn": d["RoleArn"],
+                      "ExternalId": d.get("ExternalId") or self.state.account_id}
+        segments.close_import_version(self.app_id, self.segment_id, number, definition)

@@ -54,8 +54,8 @@ def _client(service: LocalService, name: str):
         name,
         endpoint_url=service.endpoint_url,
         region_name=service.region,
-        aws_access_key_id="testing",
-        aws_secret_access_key="testing",
+        aws_access_key_id=service.access_key_id,
+        aws_secret_access_key=service.secret_access_key,
         config=Config(retries={"mode": "standard", "total_max_attempts": 1}),
     )
 

@@ -120,7 +120,7 @@ def test_chunk_work_runs_as_prefect_tasks_on_dask_or_worker_processes(runner, tm
 def test_aws_access_through_a_prefect_aws_credentials_block(tmp_path, pinpoint_env, monkeypatch):
     from prefect_aws import AwsCredentials
 
-    AwsCredentials(aws_access_key_id="block-key", aws_secret_access_key="block-secret",
+    AwsCredentials(aws_access_key_id=pinpoint_env.access_key_id, aws_secret_access_key=pinpoint_env.secret_access_key,
                    region_name=pinpoint_env.region).save("pinpoint-etl-test", overwrite=True)
     for var in ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY"):  # only the block can provide credentials now
         monkeypatch.delenv(var, raising=False)

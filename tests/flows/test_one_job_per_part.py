@@ -65,7 +65,7 @@ def test_two_identical_runs_started_together_share_one_job_and_the_second_says_s
 
 def test_a_resume_finds_its_job_after_more_than_200_other_jobs(tmp_path, pinpoint_env, pinpoint_client):
     app = pinpoint_env.application_id
-    pinpoint_env._call("POST", "/_local/config", {"max_concurrent_jobs": 50, "state_delay": 0.01})
+    assert pinpoint_env.admin("POST", "/_local/config", {"max_concurrent_jobs": 50, "state_delay": 0.01})[0] == 200
     pinpoint_env.set_faults("ImportJob", state_delay=3600)
     src = write_csv(tmp_path / "in.csv", good_rows(3))
     proc = _cli("import", str(src), "--poll-initial", "0.1", "-q", env=service_env(pinpoint_env),

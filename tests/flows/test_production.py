@@ -106,8 +106,8 @@ def test_backfill_runs_on_a_process_worker_set_up_as_the_readme_says(prefect_ser
                                   "c-1,sms,(206) 555-0101,usa\nc-2,EMAIL, Ann@Example.COM ,Germany\n"
                                   "c-3,EMAIL,not-an-address,DE\n")
     svc = pinpoint_env
-    values = {"PREFECT_API_URL": url, "AWS_REGION": svc.region, "AWS_ACCESS_KEY_ID": "testing",
-              "AWS_SECRET_ACCESS_KEY": "testing", "PINPOINT_APPLICATION_ID": svc.application_id,
+    values = {"PREFECT_API_URL": url, "AWS_REGION": svc.region, "AWS_ACCESS_KEY_ID": svc.access_key_id,
+              "AWS_SECRET_ACCESS_KEY": svc.secret_access_key, "PINPOINT_APPLICATION_ID": svc.application_id,
               "PINPOINT_ETL_BUCKET": svc.bucket, "PINPOINT_IMPORT_ROLE_ARN": svc.import_role_arn,
               "PINPOINT_EXPORT_ROLE_ARN": svc.export_role_arn, "PINPOINT_ETL_DATA_DIR": str(data),
               "AWS_ENDPOINT_URL": svc.endpoint_url}

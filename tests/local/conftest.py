@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import json
 import time
 import urllib.error
 import urllib.request
@@ -19,24 +18,21 @@ TERMINAL = ("COMPLETED", "FAILED")
 
 
 def admin(service, method: str, path: str, payload: Any = None) -> tuple[int, Any]:
-    """Call an admin route; returns (status, JSON body)."""
-    data = json.dumps(payload).encode() if payload is not None else None
-    req = urllib.request.Request(service.endpoint_url + path, data=data, method=method,
-                                 headers={"Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(req, timeout=10) as resp:
-            return resp.status, json.loads(resp.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
+    """Call an admin route with the service's admin token; returns (status, JSON body)."""
+    return service.admin(method, path, payload)
 
 
 def signed_request(service, method: str, path: str, body: bytes | str | None = None,
-                   signing_name: str = "mobiletargeting") -> tuple[int, dict[str, str], bytes]:
-    """A SigV4-signed HTTP request sent with urllib (no boto3 parsing); (status, headers, body)."""
+                   signing_name: str = "mobiletargeting", *, secret: str | None = None,
+                   headers: dict[str, str] | None = None) -> tuple[int, dict[str, str], bytes]:
+    """A SigV4-signed HTTP request sent with urllib (no boto3 parsing); (status, headers, body).
+    ``signing_name=None`` sends it unsigned; ``secret`` signs with another secret key."""
     data = body.encode() if isinstance(body, str) else body
     aws_req = AWSRequest(method=method, url=service.endpoint_url + path, data=data,
-                         headers={"Content-Type": "application/json"})
-    SigV4Auth(Credentials("testing", "testing"), signing_name, service.region).add_auth(aws_req)
+                         headers={"Content-Type": "application/json", **(headers or {})})
+    if signing_name:
+        creds = Credentials(service.access_key_id, secret or service.secret_access_key)
+        SigV4Auth(creds, signing_name, service.region).add_auth(aws_req)
     req = urllib.request.Request(aws_req.url, data=data, method=method, headers=dict(aws_req.headers))
     try:
         with urllib.request.urlopen(req, timeout=10) as resp:
@@ -59,8 +55,8 @@ class Pinpoint:
         return admin(self.service, method, path, payload)
 
     def signed(self, method: str, path: str, body: bytes | str | None = None,
-               signing_name: str = "mobiletargeting") -> tuple[int, dict[str, str], bytes]:
-        return signed_request(self.service, method, path, body, signing_name)
+               signing_name: str | None = "mobiletargeting", **kwargs) -> tuple[int, dict[str, str], bytes]:
+        return signed_request(self.service, method, path, body, signing_name, **kwargs)
 
     def put(self, key: str, body: str | bytes) -> str:
         self.s3.put_object(Bucket=self.bucket, Key=key, Body=body.encode() if isinstance(body, str) else body)
@@ -118,7 +114,8 @@ class Pinpoint:
         """A client that makes exactly one attempt per call (botocore's ``max_attempts`` counts
         retries, so the shared fixtures' ``max_attempts: 1`` still retries once)."""
         return boto3.client(name, endpoint_url=self.service.endpoint_url, region_name=self.service.region,
-                            aws_access_key_id="testing", aws_secret_access_key="testing",
+                            aws_access_key_id=self.service.access_key_id,
+                            aws_secret_access_key=self.service.secret_access_key,
                             config=Config(retries={"total_max_attempts": 1}, **config))
 
 

@@ -68,6 +68,7 @@ def test_invalid_values_are_bad_requests(pp):
         ({"Attributes": {"a": [str(i) for i in range(51)]}}, "Attributes.a has 51 values; the limit is 50"),
         ({"Attributes": {f"k{i}": ["v" * 100] * 40 for i in range(4)}}, "the maximum endpoint size is 15 KB"),
         ({"OptOut": "MAYBE"}, "OptOut 'MAYBE' is not valid"),
+        ({"ChannelType": "SMS", "Address": "(206) 555-0100"}, "SMS endpoints need an Address in E.164 format"),
     ]
     for extra, expected in cases:
         message = _bad_request(lambda extra=extra: _update(pp, "bad", **{**base, **extra}))
@@ -124,7 +125,7 @@ def test_delete_endpoint_returns_it_and_removes_it(pp):
 
 def test_get_user_endpoints(pp):
     pp.batch([{"Id": f"u{i}", "ChannelType": "EMAIL", "Address": f"u{i}@example.com", "User": {"UserId": "alice"}}
-              for i in range(3)] + [{"Id": "other", "ChannelType": "SMS", "Address": "+1", "User": {"UserId": "bob"}}])
+              for i in range(3)] + [{"Id": "other", "ChannelType": "SMS", "Address": "+12065550199", "User": {"UserId": "bob"}}])
     items = pp.client.get_user_endpoints(ApplicationId=pp.app, UserId="alice")["EndpointsResponse"]["Item"]
     assert [e["Id"] for e in items] == ["u0", "u1", "u2"]
     with pytest.raises(pp.client.exceptions.NotFoundException):

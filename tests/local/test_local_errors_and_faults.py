@@ -7,7 +7,6 @@ import time
 
 import pytest
 from botocore.exceptions import ClientError
-
 from pinpoint_etl.local.faults import FaultError, FaultRegistry
 
 HEADER = "Id,ChannelType,Address"

@@ -144,11 +144,33 @@ def test_unknown_csv_header_fails_the_piece(pp):
     assert pp.exists("ok1") and not pp.exists("bad")
 
 
-def test_endpoint_status_column_is_not_an_import_field(pp):
-    url = pp.put("rules/status.csv", f"{HEADER},EndpointStatus\nbad,EMAIL,b@example.com,ACTIVE\n")
-    job = pp.import_job(url)
-    assert (job["JobStatus"], job["FailedPieces"]) == ("FAILED", 1)
-    assert job["Failures"][0].startswith(f"{url}: unknown column 'EndpointStatus' in the header")
+def test_endpoint_status_fails_its_row_alike_in_csv_and_ndjson(pp):
+    message = "EndpointStatus is not supported in import files"
+    csv_failure = _row_failure(pp, "rules/status.csv",
+                               f"{HEADER},EndpointStatus\nok1,EMAIL,a@example.com,\nbad,EMAIL,b@example.com,ACTIVE\n",
+                               bad=("bad",))
+    assert csv_failure.endswith(f"row 2: {message}")
+    body = _json_lines({"Id": "ok2", "ChannelType": "EMAIL", "Address": "c@example.com"},
+                       {"Id": "bad2", "ChannelType": "EMAIL", "Address": "d@example.com", "EndpointStatus": "ACTIVE"})
+    json_failure = _row_failure(pp, "rules/status.json", body, "JSON", good=("ok2",), bad=("bad2",))
+    assert json_failure.endswith(f"row 2: {message}")
+
+
+def test_sms_and_voice_addresses_must_be_e164(pp):
+    body = (f"{HEADER}\nok1,SMS,+12065550100\nbad,SMS,2065550100\n")
+    failure = _row_failure(pp, "rules/e164.csv", body, bad=("bad",))
+    assert failure.endswith("row 2: SMS endpoints need an Address in E.164 format (+, country code and number, "
+                            "at most 15 digits)")
+    body = _json_lines({"Id": "ok2", "ChannelType": "VOICE", "Address": "+442079460000"},
+                       {"Id": "bad2", "ChannelType": "VOICE", "Address": "+44 20 7946 0000"})
+    failure = _row_failure(pp, "rules/e164.json", body, "JSON", good=("ok2",), bad=("bad2",))
+    assert "row 2: VOICE endpoints need an Address in E.164 format" in failure
+    # an update that changes only the channel is checked against the stored address
+    pp.batch([{"Id": "mail", "ChannelType": "CUSTOM", "Address": "crm-1"}])
+    failure = _row_failure(pp, "rules/e164-update.csv", f"{HEADER}\nok3,EMAIL,e@example.com\nmail,SMS,\n",
+                           good=("ok3",))
+    assert "row 2: SMS endpoints need an Address in E.164 format" in failure
+    assert pp.endpoint("mail")["ChannelType"] == "CUSTOM"
 
 
 def test_duplicated_scalar_header_fails_the_piece(pp):

@@ -11,8 +11,6 @@ import sys
 from pathlib import Path
 
 import pytest
-
-from pinpoint_etl.local.jobs import SCHEDULER
 from pinpoint_etl.local.server import start_local_service
 
 REPO = Path(__file__).resolve().parents[2]
@@ -20,8 +18,10 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_env_points_sdks_at_the_service(pinpoint_env):
     env = pinpoint_env.env()
-    assert env == {"AWS_ENDPOINT_URL": pinpoint_env.endpoint_url, "AWS_ACCESS_KEY_ID": "testing",
-                   "AWS_SECRET_ACCESS_KEY": "testing", "AWS_DEFAULT_REGION": "us-east-1", "AWS_REGION": "us-east-1"}
+    assert env == {"AWS_ENDPOINT_URL": pinpoint_env.endpoint_url, "AWS_ACCESS_KEY_ID": pinpoint_env.access_key_id,
+                   "AWS_SECRET_ACCESS_KEY": pinpoint_env.secret_access_key, "AWS_DEFAULT_REGION": "us-east-1",
+                   "AWS_REGION": "us-east-1"}
+    assert pinpoint_env.access_key_id.startswith("AKLOCAL") and len(pinpoint_env.secret_access_key) == 40
     assert pinpoint_env.endpoint_url.startswith("http://127.0.0.1:")
 
 
@@ -52,7 +52,7 @@ def test_reset_clears_endpoints_jobs_segments_and_faults(pp):
     pp.service.reset()
     assert pp.service.application_id != old_app
     assert pp.admin("GET", "/_local/faults") == (200, {"faults": {}})
-    assert SCHEDULER._threads == {}
+    assert pp.service._state.scheduler._threads == {}
     with pytest.raises(pp.client.exceptions.NotFoundException):
         pp.client.get_app(ApplicationId=old_app)
     with pytest.raises(pp.client.exceptions.NotFoundException):
@@ -63,10 +63,12 @@ def test_reset_clears_endpoints_jobs_segments_and_faults(pp):
 
 def test_config_route_and_reset_restores_it(pp):
     status, body = pp.admin("POST", "/_local/config", {"max_concurrent_jobs": 5, "state_delay": 0.01})
-    assert (status, body) == (200, {"max_concurrent_jobs": 5, "state_delay": 0.01})
+    assert (status, body) == (200, {"max_concurrent_jobs": 5, "state_delay": 0.01,
+                                    "parse_process_bytes": 16 * 1024 * 1024})
     assert pp.admin("POST", "/_local/config", {"max_concurrent_jobs": 0})[0] == 400
     pp.service.reset()
-    assert pp.admin("GET", "/_local/config") == (200, {"max_concurrent_jobs": 2, "state_delay": 0.2})
+    assert pp.admin("GET", "/_local/config") == (200, {"max_concurrent_jobs": 2, "state_delay": 0.2,
+                                                       "parse_process_bytes": 16 * 1024 * 1024})
 
 
 def test_admin_unknown_route_is_404(pp):
@@ -83,15 +85,16 @@ def _free_port() -> int:
 @pytest.mark.parametrize("stop", [signal.SIGINT, signal.SIGTERM], ids=["ctrl-c", "sigterm"])
 def test_serve_forever_prints_exports_and_stops_on_ctrl_c_or_sigterm(stop):
     port = _free_port()
-    code = f"from local.server import serve_forever; serve_forever(port={port})"
+    code = f"from pinpoint_etl.local.server import serve_forever; serve_forever(port={port})"
     env = {**os.environ, "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen([sys.executable, "-c", code], cwd=REPO, env=env, text=True,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE)
     try:
-        lines = [proc.stdout.readline().strip() for _ in range(8)]
+        lines = [proc.stdout.readline().strip() for _ in range(9)]
         exports = dict(line.removeprefix("export ").split("=", 1) for line in lines)
         assert exports["AWS_ENDPOINT_URL"] == f"http://127.0.0.1:{port}"
-        assert (exports["AWS_ACCESS_KEY_ID"], exports["AWS_SECRET_ACCESS_KEY"]) == ("testing", "testing")
+        assert exports["AWS_ACCESS_KEY_ID"].startswith("AKLOCAL") and len(exports["AWS_SECRET_ACCESS_KEY"]) == 40
+        assert len(exports["PINPOINT_LOCAL_ADMIN_TOKEN"]) >= 32
         assert exports["AWS_DEFAULT_REGION"] == "us-east-1"
         assert len(exports["PINPOINT_APPLICATION_ID"]) == 32
         assert exports["PINPOINT_ETL_BUCKET"] == "pinpoint-etl-local"
@@ -106,11 +109,13 @@ def test_serve_forever_prints_exports_and_stops_on_ctrl_c_or_sigterm(stop):
             proc.wait()
 
 
-def test_localhost_binds_loopback_and_shares_the_process_state(pinpoint_env):
+def test_localhost_binds_loopback_with_a_store_of_its_own(pinpoint_env):
     other = start_local_service(host="localhost")
     try:
         assert other.endpoint_url.startswith("http://127.0.0.1:")
         assert other.endpoint_url != pinpoint_env.endpoint_url
-        assert other.application_id == pinpoint_env.application_id  # seeding reused the existing app
+        assert other.application_id != pinpoint_env.application_id
+        assert other.access_key_id != pinpoint_env.access_key_id
     finally:
         other.stop()
+    assert not Path(other.data_dir).exists()  # a temporary store goes with the service

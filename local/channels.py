@@ -1,0 +1,149 @@
+"""The email and SMS channels of an application: GetChannels, Get/Update/Delete Email and Sms channel.
+
+Choices: a channel exists once it has been updated (Get on one never set → 404, as Pinpoint
+answers for a channel that was never enabled); ``Enabled`` defaults to true when first set and is
+kept by later updates that omit it; ``Version`` counts updates from 1; ``Id`` is the channel name
+in lower case; nothing is ever sent through a channel. GetChannels lists the channels that exist.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from pinpoint_etl.local.api import Call, operation
+from pinpoint_etl.local.apps import now_iso, require_string
+from pinpoint_etl.local.errors import BadRequest, NotFound
+
+# The account-level sending rates a new project gets (documented defaults of the SMS and email
+# channels); shown, never enforced.
+SMS_MESSAGES_PER_SECOND = 20
+EMAIL_MESSAGES_PER_SECOND = 1
+CHANNEL_SUMMARY = ("ApplicationId", "CreationDate", "Enabled", "HasCredential", "Id", "IsArchived",
+                   "LastModifiedBy", "LastModifiedDate", "Version")
+
+
+def _get(call: Call, app_id: str, kind: str) -> dict[str, Any] | None:
+    with call.state.db.read() as conn:
+        row = conn.execute("SELECT body FROM channels WHERE app_id = ? AND type = ?", (app_id, kind)).fetchone()
+    return json.loads(row[0]) if row else None
+
+
+def _put(call: Call, app_id: str, kind: str, channel: dict[str, Any]) -> None:
+    with call.state.db.write() as conn:
+        conn.execute("INSERT OR REPLACE INTO channels VALUES (?, ?, ?)", (app_id, kind, json.dumps(channel)))
+
+
+def _delete(call: Call, app_id: str, kind: str) -> dict[str, Any]:
+    channel = _get(call, app_id, kind)
+    if channel is None:
+        raise NotFound(f"The {kind} channel of application {app_id} is not configured")
+    with call.state.db.write() as conn:
+        conn.execute("DELETE FROM channels WHERE app_id = ? AND type = ?", (app_id, kind))
+    return channel
+
+
+def _bool(body: dict[str, Any], name: str) -> bool | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, bool):
+        raise BadRequest(f"{name} must be a boolean")
+    return value
+
+
+def _optional_string(body: dict[str, Any], name: str) -> str | None:
+    value = body.get(name)
+    if value is not None and not isinstance(value, str):
+        raise BadRequest(f"{name} must be a string")
+    return value
+
+
+def _base(call: Call, app_id: str, kind: str, platform: str, old: dict[str, Any] | None,
+          enabled: bool | None) -> dict[str, Any]:
+    now = now_iso()
+    return {
+        "ApplicationId": app_id,
+        "CreationDate": old["CreationDate"] if old else now,
+        "Enabled": enabled if enabled is not None else (old["Enabled"] if old else True),
+        "HasCredential": False,
+        "Id": kind,
+        "IsArchived": False,
+        "LastModifiedBy": call.state.caller_arn,
+        "LastModifiedDate": now,
+        "Platform": platform,
+        "Version": (old["Version"] + 1) if old else 1,
+    }
+
+
+@operation("GetChannels")
+def get_channels(call: Call) -> tuple[int, Any]:
+    app_id = call.app_id()
+    with call.state.db.read() as conn:
+        rows = conn.execute("SELECT body FROM channels WHERE app_id = ? ORDER BY type", (app_id,)).fetchall()
+    channels = {}
+    for (body,) in rows:
+        channel = json.loads(body)
+        channels[channel["Platform"]] = {k: channel[k] for k in CHANNEL_SUMMARY if k in channel}
+    return 200, {"Channels": channels}
+
+
+@operation("GetEmailChannel")
+def get_email_channel(call: Call) -> tuple[int, Any]:
+    app_id = call.app_id()
+    channel = _get(call, app_id, "email")
+    if channel is None:
+        raise NotFound(f"The email channel of application {app_id} is not configured")
+    return 200, channel
+
+
+@operation("UpdateEmailChannel")
+def update_email_channel(call: Call) -> tuple[int, Any]:
+    app_id = call.app_id()
+    body = call.json()
+    old = _get(call, app_id, "email")
+    channel = _base(call, app_id, "email", "EMAIL", old, _bool(body, "Enabled"))
+    channel["FromAddress"] = require_string(body, "FromAddress", "EmailChannelRequest")
+    channel["Identity"] = require_string(body, "Identity", "EmailChannelRequest")
+    channel["MessagesPerSecond"] = EMAIL_MESSAGES_PER_SECOND
+    for name in ("ConfigurationSet", "RoleArn", "OrchestrationSendingRoleArn"):
+        value = _optional_string(body, name)
+        if value is not None:
+            channel[name] = value
+    _put(call, app_id, "email", channel)
+    return 200, channel
+
+
+@operation("DeleteEmailChannel")
+def delete_email_channel(call: Call) -> tuple[int, Any]:
+    return 200, _delete(call, call.app_id(), "email")
+
+
+@operation("GetSmsChannel")
+def get_sms_channel(call: Call) -> tuple[int, Any]:
+    app_id = call.app_id()
+    channel = _get(call, app_id, "sms")
+    if channel is None:
+        raise NotFound(f"The sms channel of application {app_id} is not configured")
+    return 200, channel
+
+
+@operation("UpdateSmsChannel")
+def update_sms_channel(call: Call) -> tuple[int, Any]:
+    app_id = call.app_id()
+    body = call.json()
+    old = _get(call, app_id, "sms") or {}
+    channel = _base(call, app_id, "sms", "SMS", old or None, _bool(body, "Enabled"))
+    channel["PromotionalMessagesPerSecond"] = SMS_MESSAGES_PER_SECOND
+    channel["TransactionalMessagesPerSecond"] = SMS_MESSAGES_PER_SECOND
+    for name in ("SenderId", "ShortCode"):
+        value = _optional_string(body, name)
+        if value is not None:
+            channel[name] = value
+        elif name in old:
+            channel[name] = old[name]
+    _put(call, app_id, "sms", channel)
+    return 200, channel
+
+
+@operation("DeleteSmsChannel")
+def delete_sms_channel(call: Call) -> tuple[int, Any]:
+    return 200, _delete(call, call.app_id(), "sms")
