@@ -54,17 +54,17 @@ class AppStore:
         self.db = db
         self.account_id = account_id
         self.region = region
-        self._ids: set[str] | None = None
+        self._ids: dict[str, int] | None = None  # application id → its store key (seq)
         self._lock = threading.Lock()
 
     def arn(self, app_id: str) -> str:
         return f"arn:aws:mobiletargeting:{self.region}:{self.account_id}:apps/{app_id}"
 
-    def _known(self) -> set[str]:
+    def _known(self) -> dict[str, int]:
         with self._lock:
             if self._ids is None:
                 with self.db.read() as conn:
-                    self._ids = {r[0] for r in conn.execute("SELECT id FROM apps")}
+                    self._ids = dict(conn.execute("SELECT id, seq FROM apps").fetchall())
             return self._ids
 
     def forget(self) -> None:
@@ -74,13 +74,20 @@ class AppStore:
     def exists(self, app_id: str) -> bool:
         return app_id in self._known()
 
+    def key(self, app_id: str) -> int:
+        """The application's key in the endpoints table (NotFound if it does not exist)."""
+        key = self._known().get(app_id)
+        if key is None:
+            raise NotFound("Resource not found")
+        return key
+
     def create(self, name: str, tags: dict[str, str]) -> dict[str, Any]:
         app_id = new_id()
         with self.db.write() as conn:
             seq = conn.execute("SELECT COALESCE(MAX(seq), 0) + 1 FROM apps").fetchone()[0]
             conn.execute("INSERT INTO apps(id, seq, name, arn, creation_date, tags) VALUES (?, ?, ?, ?, ?, ?)",
                          (app_id, seq, name, self.arn(app_id), now_iso(), json.dumps(tags)))
-        self._known().add(app_id)
+        self._known()[app_id] = seq
         return self.get(app_id)
 
     def get(self, app_id: str) -> dict[str, Any]:
@@ -97,13 +104,16 @@ class AppStore:
 
     def delete(self, app_id: str) -> dict[str, Any]:
         app = self.get(app_id)
+        key = self.key(app_id)
         with self.db.write() as conn:
-            for table, column in (("endpoints", "app_id"), ("attribute_names", "app_id"), ("segments", "app_id"),
-                                  ("segment_versions", "app_id"), ("segment_members", "app_id"),
-                                  ("jobs", "app_id"), ("events", "app_id"), ("channels", "app_id"),
-                                  ("apps", "id")):
+            conn.execute("DELETE FROM endpoints WHERE app = ?", (key,))
+            conn.execute("DELETE FROM segment_members WHERE seg IN (SELECT seq FROM segments WHERE app_id = ?)",
+                         (app_id,))
+            for table, column in (("attribute_names", "app_id"), ("segments", "app_id"),
+                                  ("segment_versions", "app_id"), ("jobs", "app_id"), ("events", "app_id"),
+                                  ("channels", "app_id"), ("apps", "id")):
                 conn.execute(f"DELETE FROM {table} WHERE {column} = ?", (app_id,))  # noqa: S608 - fixed names
-        self._known().discard(app_id)
+        self._known().pop(app_id, None)
         return app
 
     def column(self, app_id: str, name: str) -> Any:

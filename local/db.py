@@ -8,7 +8,9 @@ Layout of a data folder::
 
 Connections come from a small pool (any thread may use one; SQLite's WAL mode lets readers run
 while one writer writes). Writes go through :meth:`Database.write`, which serialises writers
-with one lock and wraps the block in a transaction (rolled back if it raises).
+with one lock and wraps the block in a transaction (rolled back if it raises). The write-ahead log
+is copied into the database by a background thread (not by the committing writer), so a large
+import job's commits stay short and the copying runs beside it.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ import queue
 import shutil
 import sqlite3
 import threading
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -34,11 +37,11 @@ CREATE TABLE IF NOT EXISTS apps(
 CREATE TABLE IF NOT EXISTS channels(
     app_id TEXT NOT NULL, type TEXT NOT NULL, body TEXT NOT NULL, PRIMARY KEY(app_id, type));
 CREATE TABLE IF NOT EXISTS endpoints(
-    seq INTEGER PRIMARY KEY, app_id TEXT NOT NULL, id TEXT NOT NULL, user_id TEXT, address TEXT,
-    channel TEXT, effective_date TEXT, body TEXT NOT NULL);
-CREATE UNIQUE INDEX IF NOT EXISTS endpoints_id ON endpoints(app_id, id);
-CREATE INDEX IF NOT EXISTS endpoints_user ON endpoints(app_id, user_id) WHERE user_id IS NOT NULL;
-CREATE INDEX IF NOT EXISTS endpoints_address ON endpoints(app_id, address) WHERE address IS NOT NULL;
+    seq INTEGER PRIMARY KEY, app INTEGER NOT NULL, id TEXT NOT NULL, user_id TEXT, address TEXT,
+    channel TEXT, effective_date TEXT, active INTEGER NOT NULL, body TEXT NOT NULL);
+CREATE UNIQUE INDEX IF NOT EXISTS endpoints_id ON endpoints(app, id);
+CREATE INDEX IF NOT EXISTS endpoints_user ON endpoints(app, user_id) WHERE user_id IS NOT NULL;
+CREATE INDEX IF NOT EXISTS endpoints_address ON endpoints(app, address) WHERE active = 1;
 CREATE TABLE IF NOT EXISTS attribute_names(
     app_id TEXT NOT NULL, family TEXT NOT NULL, name TEXT NOT NULL,
     PRIMARY KEY(app_id, family, name)) WITHOUT ROWID;
@@ -49,8 +52,8 @@ CREATE TABLE IF NOT EXISTS segment_versions(
     app_id TEXT NOT NULL, segment_id TEXT NOT NULL, version INTEGER NOT NULL, body TEXT NOT NULL,
     PRIMARY KEY(app_id, segment_id, version));
 CREATE TABLE IF NOT EXISTS segment_members(
-    app_id TEXT NOT NULL, segment_id TEXT NOT NULL, endpoint_id TEXT NOT NULL, version INTEGER NOT NULL,
-    channel TEXT, body TEXT, PRIMARY KEY(app_id, segment_id, endpoint_id)) WITHOUT ROWID;
+    seg INTEGER NOT NULL, endpoint_id TEXT NOT NULL, version INTEGER NOT NULL, channel TEXT, body TEXT,
+    PRIMARY KEY(seg, endpoint_id)) WITHOUT ROWID;
 CREATE TABLE IF NOT EXISTS jobs(
     app_id TEXT NOT NULL, id TEXT NOT NULL, kind TEXT NOT NULL, seq INTEGER NOT NULL, status TEXT NOT NULL,
     segment_id TEXT, body TEXT NOT NULL, PRIMARY KEY(app_id, id));
@@ -73,6 +76,7 @@ CREATE TABLE IF NOT EXISTS iam_journal(seq INTEGER PRIMARY KEY, body BLOB NOT NU
 TABLES = ("apps", "channels", "endpoints", "attribute_names", "segments", "segment_versions",
           "segment_members", "jobs", "events", "buckets", "objects", "uploads", "parts", "iam_journal")
 POOL_SIZE = 16
+CHECKPOINT_EVERY = 0.5  # seconds between background checkpoints
 
 
 class Database:
@@ -93,6 +97,21 @@ class Database:
             conn.executescript(SCHEMA)
             conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             conn.commit()
+        self._closing = threading.Event()
+        self._checkpointer = threading.Thread(target=self._checkpoint_loop, daemon=True,
+                                              name=f"pinpoint-etl-checkpoint-{folder.name}")
+        self._checkpointer.start()
+
+    def _checkpoint_loop(self) -> None:
+        conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
+        try:
+            while not self._closing.wait(CHECKPOINT_EVERY):
+                try:
+                    conn.execute("PRAGMA wal_checkpoint(PASSIVE)")
+                except sqlite3.Error:
+                    time.sleep(CHECKPOINT_EVERY)
+        finally:
+            conn.close()
 
     # ------------------------------------------------------------------ connections
 
@@ -103,6 +122,7 @@ class Database:
         conn.execute(f"PRAGMA synchronous={'NORMAL' if self.durable else 'OFF'}")
         conn.execute("PRAGMA cache_size=-16384")
         conn.execute("PRAGMA temp_store=MEMORY")
+        conn.execute("PRAGMA wal_autocheckpoint=0")  # the checkpoint thread copies the log
         with self._all_lock:
             self._all.append(conn)
         return conn
@@ -202,6 +222,8 @@ class Database:
             shutil.rmtree(sub, ignore_errors=True)
 
     def close(self) -> None:
+        self._closing.set()
+        self._checkpointer.join(10)
         with self._all_lock:
             conns, self._all = self._all, []
         for conn in conns:

@@ -39,7 +39,7 @@ from pinpoint_etl.local.row_rules import (
 )
 
 SYSTEM_FIELDS = ("Id", "ApplicationId", "CohortId", "CreationDate")
-COLUMNS = "seq, id, user_id, address, channel, effective_date, body"
+COLUMNS = "seq, id, user_id, address, channel, effective_date, active, body"
 CHUNK = 900  # variables per IN (...) query
 
 
@@ -51,17 +51,18 @@ def cohort_id(endpoint_id: str) -> str:
 class Entry:
     """One endpoint as the batch sees it: its stored JSON and/or its parsed form."""
 
-    __slots__ = ("seq", "id", "user_id", "address", "channel", "effective_date", "body", "_doc")
+    __slots__ = ("seq", "id", "user_id", "address", "channel", "effective_date", "active", "body", "_doc")
 
     def __init__(self, seq: int, endpoint_id: str, user_id: str | None, address: str | None, channel: str | None,
-                 effective_date: str | None, body: str | None, doc: dict[str, Any] | None = None):
+                 effective_date: str | None, active: int, body: str | None, doc: dict[str, Any] | None = None):
         self.seq, self.id, self.user_id, self.address = seq, endpoint_id, user_id, address
-        self.channel, self.effective_date, self.body, self._doc = channel, effective_date, body, doc
+        self.channel, self.effective_date, self.active, self.body, self._doc = channel, effective_date, active, body, doc
 
     @classmethod
     def of(cls, seq: int, endpoint: dict[str, Any]) -> Entry:
         return cls(seq, endpoint["Id"], endpoint.get("User", {}).get("UserId"), endpoint.get("Address"),
-                   endpoint.get("ChannelType"), endpoint.get("EffectiveDate"), None, endpoint)
+                   endpoint.get("ChannelType"), endpoint.get("EffectiveDate"),
+                   int(endpoint.get("EndpointStatus") != "INACTIVE"), None, endpoint)
 
     def doc(self) -> dict[str, Any]:
         if self._doc is None:
@@ -75,22 +76,29 @@ class Entry:
 
 
 class EndpointBatch:
-    """The endpoints of one application as seen (and changed) by one batch of writes."""
+    """The endpoints of one application as seen (and changed) by one batch of writes.
 
-    def __init__(self, conn: sqlite3.Connection, app_id: str, now: str):
+    ``entries`` holds every endpoint loaded or changed (None: known not to exist); ``by_user`` and
+    ``by_address`` index them (by address only the ACTIVE ones: the rule that needs the index only
+    ever changes ACTIVE endpoints). ``db_users`` remembers which ids each user had in the store.
+    """
+
+    def __init__(self, conn: sqlite3.Connection, app_id: str, app_key: int, now: str):
         self.conn = conn
         self.app_id = app_id
+        self.app = app_key
         self.now = now
         self.entries: dict[str, Entry | None] = {}
         self.by_user: dict[str, set[str]] = {}
         self.by_address: dict[str, set[str]] = {}
         self.db_users: dict[str, set[str]] = {}
-        self.db_addresses: dict[str, set[str]] = {}
+        self.loaded_addresses: set[str] = set()
         self.dirty: dict[str, Entry] = {}
         self.removed: set[str] = set()
         self.names = {(f, n) for f, n in conn.execute(
             "SELECT family, name FROM attribute_names WHERE app_id = ?", (app_id,))}
         self.new_names: set[tuple[str, str]] = set()
+        self._known_names: set[tuple] = set()
         self._seq: int | None = None
 
     # ------------------------------------------------------------------ loading
@@ -105,7 +113,7 @@ class EndpointBatch:
     def _index(self, entry: Entry) -> None:
         if entry.user_id:
             self.by_user.setdefault(entry.user_id, set()).add(entry.id)
-        if entry.address:
+        if entry.address and entry.active:
             self.by_address.setdefault(entry.address, set()).add(entry.id)
 
     def _unindex(self, entry: Entry) -> None:
@@ -114,57 +122,73 @@ class EndpointBatch:
         if entry.address:
             self.by_address.get(entry.address, set()).discard(entry.id)
 
+    def _select(self, where: str, values: list[str]) -> None:
+        for start in range(0, len(values), CHUNK):
+            chunk = values[start:start + CHUNK]
+            for row in self.conn.execute(f"SELECT {COLUMNS} FROM endpoints WHERE app = ? AND {where} IN "  # noqa: S608
+                                         f"({','.join('?' * len(chunk))})", (self.app, *chunk)):
+                self._remember(row)
+
     def prefetch(self, ids: list[str], users: list[str], addresses: list[str]) -> None:
         """Load, in a few queries, everything rows with these ids, users and addresses can touch."""
         ids = [i for i in set(ids) if i and i not in self.entries]
-        for start in range(0, len(ids), CHUNK):
-            chunk = ids[start:start + CHUNK]
-            found = self.conn.execute(f"SELECT {COLUMNS} FROM endpoints WHERE app_id = ? AND id IN "  # noqa: S608
-                                      f"({','.join('?' * len(chunk))})", (self.app_id, *chunk)).fetchall()
-            for row in found:
-                self._remember(row)
-            for endpoint_id in chunk:
-                self.entries.setdefault(endpoint_id, None)
-        for column, values, cache in (("user_id", users, self.db_users), ("address", addresses, self.db_addresses)):
-            wanted = [v for v in set(values) if v and v not in cache]
-            for value in wanted:
-                cache[value] = set()
-            for start in range(0, len(wanted), CHUNK):
-                chunk = wanted[start:start + CHUNK]
-                for value, endpoint_id in self.conn.execute(
-                        f"SELECT {column}, id FROM endpoints WHERE app_id = ? AND {column} IN "  # noqa: S608
-                        f"({','.join('?' * len(chunk))})", (self.app_id, *chunk)):
-                    cache[value].add(endpoint_id)
+        self._select("id", ids)
+        for endpoint_id in ids:
+            self.entries.setdefault(endpoint_id, None)
+        addresses = [a for a in set(addresses) if a and a not in self.loaded_addresses]
+        self._select("active = 1 AND address", addresses)
+        self.loaded_addresses.update(addresses)
+        users = [u for u in set(users) if u and u not in self.db_users]
+        for user_id in users:
+            self.db_users[user_id] = set()
+        for start in range(0, len(users), CHUNK):
+            chunk = users[start:start + CHUNK]
+            for user_id, endpoint_id in self.conn.execute(
+                    f"SELECT user_id, id FROM endpoints WHERE app = ? AND user_id IN "  # noqa: S608
+                    f"({','.join('?' * len(chunk))})", (self.app, *chunk)):
+                self.db_users[user_id].add(endpoint_id)
 
     def entry(self, endpoint_id: str) -> Entry | None:
         if endpoint_id not in self.entries:
-            row = self.conn.execute(f"SELECT {COLUMNS} FROM endpoints WHERE app_id = ? AND id = ?",  # noqa: S608
-                                    (self.app_id, endpoint_id)).fetchone()
+            row = self.conn.execute(f"SELECT {COLUMNS} FROM endpoints WHERE app = ? AND id = ?",  # noqa: S608
+                                    (self.app, endpoint_id)).fetchone()
             if row:
                 self._remember(row)
             else:
                 self.entries[endpoint_id] = None
         return self.entries[endpoint_id]
 
-    def _members(self, column: str, value: str) -> set[str]:
-        cache, live = (self.db_users, self.by_user) if column == "user_id" else (self.db_addresses, self.by_address)
-        if value not in cache:
-            cache[value] = {r[0] for r in self.conn.execute(
-                f"SELECT id FROM endpoints WHERE app_id = ? AND {column} = ?", (self.app_id, value))}  # noqa: S608
-        stored = {i for i in cache[value] if i not in self.entries}
-        return stored | live.get(value, set())
+    def _user_ids(self, user_id: str) -> set[str]:
+        """Every endpoint id of a user, as the batch sees it."""
+        if user_id not in self.db_users:
+            self.db_users[user_id] = {r[0] for r in self.conn.execute(
+                "SELECT id FROM endpoints WHERE app = ? AND user_id = ?", (self.app, user_id))}
+        stored = {i for i in self.db_users[user_id] if i not in self.entries}
+        return stored | self.by_user.get(user_id, set())
+
+    def _active_with(self, address: str) -> set[str]:
+        """The ids of the ACTIVE endpoints with this Address, as the batch sees them."""
+        if address not in self.loaded_addresses:
+            self._select("active = 1 AND address", [address])
+            self.loaded_addresses.add(address)
+        return self.by_address.get(address, set())
 
     def user_endpoints(self, user_id: str) -> list[Entry]:
         """The endpoints of a user, in creation order."""
-        entries = [self.entry(i) for i in self._members("user_id", user_id)]
+        entries = [self.entry(i) for i in self._user_ids(user_id)]
         return sorted((e for e in entries if e is not None), key=lambda e: e.seq)
 
     # ------------------------------------------------------------------ rules
 
-    def _check_names(self, names: frozenset | set) -> set[tuple[str, str]]:
+    def _check_names(self, names: frozenset | set | tuple) -> set[tuple[str, str]]:
+        if names in self._known_names:
+            return set()
         new = set(names) - self.names - self.new_names
+        if not new:
+            self._known_names.add(names)
+            return new
         total = len(self.names) + len(self.new_names) + len(new)
-        if new and total > MAX_CUSTOM_ATTRIBUTES:
+        if total > MAX_CUSTOM_ATTRIBUTES:
             raise RowError(f"custom attribute limit exceeded: the application would have {total} custom "
                            "attributes (Attributes, Metrics and User.UserAttributes names together); the limit "
                            f"is {MAX_CUSTOM_ATTRIBUTES} per application")
@@ -178,7 +202,10 @@ class EndpointBatch:
         Returns the endpoint to make INACTIVE."""
         if not user_id or user_id == old_user:
             return None
-        others = self._members("user_id", user_id) - {endpoint_id}
+        stored = self.db_users.get(user_id)
+        if stored is not None and len(stored) + len(self.by_user.get(user_id, ())) < MAX_ENDPOINTS_PER_USER:
+            return None  # fewer than 15 even if every one counted were another endpoint of the user
+        others = self._user_ids(user_id) - {endpoint_id}
         if len(others) < MAX_ENDPOINTS_PER_USER:
             return None
         message = f"Exceeded maximum endpoint per user count: {MAX_ENDPOINTS_PER_USER}"
@@ -265,7 +292,7 @@ class EndpointBatch:
         if not flags & HAS_USER:
             head.append('"User":{}')
         body = "{" + ",".join(head) + ("," + definition[1:] if len(definition) > 2 else "}")
-        entry = Entry(0, endpoint_id, user_id, address, channel, effective_date or now, body)
+        entry = Entry(0, endpoint_id, user_id, address, channel, effective_date or now, 1, body)
         if register:
             entry.seq = self.next_seq()
             self._apply(entry, None, evict, address, new_names)
@@ -280,11 +307,9 @@ class EndpointBatch:
             doc["User"] = {k: v for k, v in doc.get("User", {}).items() if k != "UserId"}
             self._store(Entry.of(victim.seq, doc), victim)
         if address:
-            for other_id in self._members("address", address) - {entry.id}:
-                other = self.entry(other_id)
-                if other is not None and other.doc().get("EndpointStatus") != "INACTIVE":
-                    doc = {**other.doc(), "EndpointStatus": "INACTIVE"}
-                    self._store(Entry.of(other.seq, doc), other)
+            for other_id in list(self._active_with(address) - {entry.id}):
+                other = self.entries[other_id]
+                self._store(Entry.of(other.seq, {**other.doc(), "EndpointStatus": "INACTIVE"}), other)
         self._store(entry, old)
         self.new_names |= new_names
 
@@ -312,13 +337,13 @@ class EndpointBatch:
             removed = list(self.removed)
             for start in range(0, len(removed), CHUNK):
                 chunk = removed[start:start + CHUNK]
-                self.conn.execute(f"DELETE FROM endpoints WHERE app_id = ? AND id IN "  # noqa: S608
-                                  f"({','.join('?' * len(chunk))})", (self.app_id, *chunk))
+                self.conn.execute(f"DELETE FROM endpoints WHERE app = ? AND id IN "  # noqa: S608
+                                  f"({','.join('?' * len(chunk))})", (self.app, *chunk))
         if self.dirty:
             self.conn.executemany(
-                "INSERT OR REPLACE INTO endpoints(seq, app_id, id, user_id, address, channel, effective_date, body) "
-                "VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                [(e.seq, self.app_id, e.id, e.user_id, e.address, e.channel, e.effective_date, e.text())
+                "INSERT OR REPLACE INTO endpoints(seq, app, id, user_id, address, channel, effective_date, active, "
+                "body) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                [(e.seq, self.app, e.id, e.user_id, e.address, e.channel, e.effective_date, e.active, e.text())
                  for e in self.dirty.values()])
         if self.new_names:
             self.conn.executemany("INSERT OR IGNORE INTO attribute_names VALUES (?, ?, ?)",

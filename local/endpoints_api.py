@@ -36,7 +36,7 @@ def update_endpoint(call: Call) -> tuple[int, Any]:
     app_id = call.app_id()
     body = call.json()
     with call.state.db.write() as conn:
-        batch = EndpointBatch(conn, app_id, now_iso())
+        batch = EndpointBatch(conn, app_id, call.state.apps.key(app_id), now_iso())
         try:
             batch.upsert(call.label("endpoint-id"), check_record(body, for_import=False),
                          request_id=call.request_id)
@@ -56,7 +56,7 @@ def update_endpoints_batch(call: Call) -> tuple[int, Any]:
         raise BadRequest(f"The batch has {len(items)} items; at most {MAX_BATCH_ITEMS} "
                          "EndpointBatchItems are allowed per request")
     with call.state.db.write() as conn:
-        batch = EndpointBatch(conn, app_id, now_iso())
+        batch = EndpointBatch(conn, app_id, call.state.apps.key(app_id), now_iso())
         for index, item in enumerate(items):
             if not isinstance(item, dict) or not item.get("Id") or not isinstance(item["Id"], str):
                 raise BadRequest(f"Item {index}: Missing Id")
@@ -71,7 +71,8 @@ def update_endpoints_batch(call: Call) -> tuple[int, Any]:
 
 def _endpoint(call: Call, app_id: str, endpoint_id: str) -> dict[str, Any]:
     with call.state.db.read() as conn:
-        row = conn.execute("SELECT body FROM endpoints WHERE app_id = ? AND id = ?", (app_id, endpoint_id)).fetchone()
+        row = conn.execute("SELECT body FROM endpoints WHERE app = ? AND id = ?",
+                           (call.state.apps.key(app_id), endpoint_id)).fetchone()
     if row is None:
         raise NotFound(f"Endpoint {endpoint_id} not found")
     return json.loads(row[0])
@@ -86,7 +87,7 @@ def get_endpoint(call: Call) -> tuple[int, Any]:
 def delete_endpoint(call: Call) -> tuple[int, Any]:
     app_id = call.app_id()
     with call.state.db.write() as conn:
-        batch = EndpointBatch(conn, app_id, now_iso())
+        batch = EndpointBatch(conn, app_id, call.state.apps.key(app_id), now_iso())
         endpoint = batch.delete(call.label("endpoint-id"))
         if endpoint is None:
             raise NotFound(f"Endpoint {call.label('endpoint-id')} not found")
@@ -98,7 +99,7 @@ def _user_endpoints(call: Call, delete: bool) -> tuple[int, Any]:
     app_id = call.app_id()
     user_id = call.label("user-id")
     with call.state.db.write() as conn:
-        batch = EndpointBatch(conn, app_id, now_iso())
+        batch = EndpointBatch(conn, app_id, call.state.apps.key(app_id), now_iso())
         endpoints = [e.doc() for e in batch.user_endpoints(user_id)]
         if not endpoints:
             raise NotFound(f"No endpoints found for user {user_id}")
@@ -135,19 +136,19 @@ def remove_attributes(call: Call) -> tuple[int, Any]:
             "SELECT name FROM attribute_names WHERE app_id = ? AND family = ? ORDER BY name", (app_id, family))]
         removed = [n for n in registered if any(fnmatch.fnmatchcase(n, p) for p in patterns)]
         if removed:
-            _strip(conn, app_id, family, set(removed))
+            _strip(conn, call.state.apps.key(app_id), family, set(removed))
             conn.executemany("DELETE FROM attribute_names WHERE app_id = ? AND family = ? AND name = ?",
                              [(app_id, family, n) for n in removed])
     return 200, {"ApplicationId": app_id, "AttributeType": attribute_type, "Attributes": removed}
 
 
-def _strip(conn: Any, app_id: str, family: str, names: set[str]) -> None:
+def _strip(conn: Any, app_key: int, family: str, names: set[str]) -> None:
     """Remove the named attributes of ``family`` from every endpoint of the application."""
     key = {"Attributes": '"Attributes"', "Metrics": '"Metrics"', "UserAttributes": '"UserAttributes"'}[family]
     last = 0
     while True:
-        rows = conn.execute("SELECT seq, body FROM endpoints WHERE app_id = ? AND seq > ? AND instr(body, ?) > 0 "
-                            "ORDER BY seq LIMIT 2000", (app_id, last, key)).fetchall()
+        rows = conn.execute("SELECT seq, body FROM endpoints WHERE app = ? AND seq > ? AND instr(body, ?) > 0 "
+                            "ORDER BY seq LIMIT 2000", (app_key, last, key)).fetchall()
         if not rows:
             return
         changed = []

@@ -90,7 +90,7 @@ def put_events(call: Call) -> tuple[int, Any]:
             endpoint = item.get("Endpoint") or {}
             endpoint_result = {"StatusCode": 202, "Message": "Accepted"}
             if endpoint:
-                batch = EndpointBatch(conn, app_id, now)
+                batch = EndpointBatch(conn, app_id, call.state.apps.key(app_id), now)
                 try:
                     batch.upsert(endpoint_id, check_record(endpoint, for_import=False), request_id=call.request_id)
                     batch.flush()

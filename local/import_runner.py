@@ -73,6 +73,7 @@ class ImportRunner:
         self.rows_seen = 0
         self.fail_rows = 0
         self.added_members = False
+        self.seg: int | None = None
 
     # ------------------------------------------------------------------ INITIALIZING
 
@@ -159,7 +160,7 @@ class ImportRunner:
         """Apply one batch of parsed rows in one transaction, with the job's counters."""
         job = self.job
         with self.state.db.write() as conn:
-            batch = EndpointBatch(conn, self.app_id, now_iso())
+            batch = EndpointBatch(conn, self.app_id, self.state.apps.key(self.app_id), now_iso())
             batch.prefetch([r[2] for r in rows if r[0] == "R"],
                            [r[4] for r in rows if r[0] == "R" and r[4]] +
                            [u for r in rows if r[0] == "U" for u in r[2]],
@@ -200,8 +201,10 @@ class ImportRunner:
                                     row=True)
             batch.flush()
             if self.segment_id and members:
+                if self.seg is None:
+                    self.seg = self.state.segments.key(self.app_id, self.segment_id)
                 self.added_members = True
-                self.state.segments.add_members(conn, self.app_id, self.segment_id, pending_version(job), members)
+                self.state.segments.add_members(conn, self.seg, pending_version(job), members)
             job.update(total_processed=processed)
             job.save(conn)
 
@@ -220,9 +223,6 @@ class ImportRunner:
         if not created and not self.added_members:
             return  # nothing added: no new version
         number = 1 if created else head["Version"] + 1
-        with self.state.db.write() as conn:
-            conn.execute("UPDATE segment_members SET version = ? WHERE app_id = ? AND segment_id = ? AND version = ?",
-                         (number, self.app_id, self.segment_id, pending_version(self.job)))
         definition = {"Format": d["Format"], "S3Url": d["S3Url"], "RoleArn": d["RoleArn"],
                       "ExternalId": d.get("ExternalId") or self.state.account_id}
-        segments.close_import_version(self.app_id, self.segment_id, number, definition)
+        segments.close_import_version(self.app_id, self.segment_id, number, definition, pending_version(self.job))

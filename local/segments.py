@@ -45,11 +45,19 @@ class SegmentStore:
                 is not None
 
     def head(self, app_id: str, segment_id: str) -> dict[str, Any]:
+        return self._head(app_id, segment_id)[1]
+
+    def _head(self, app_id: str, segment_id: str) -> tuple[int, dict[str, Any]]:
+        """(store key of the segment: its seq, its head record)."""
         with self.db.read() as conn:
-            row = conn.execute("SELECT body FROM segments WHERE app_id = ? AND id = ?", (app_id, segment_id)).fetchone()
+            row = conn.execute("SELECT seq, body FROM segments WHERE app_id = ? AND id = ?",
+                               (app_id, segment_id)).fetchone()
         if row is None:
             raise NotFound(f"Segment {segment_id} not found")
-        return json.loads(row[0])
+        return row[0], json.loads(row[1])
+
+    def key(self, app_id: str, segment_id: str) -> int:
+        return self._head(app_id, segment_id)[0]
 
     def version_body(self, app_id: str, segment_id: str, version: int) -> dict[str, Any]:
         with self.db.read() as conn:
@@ -106,25 +114,28 @@ class SegmentStore:
     # ------------------------------------------------------------------ imported members
 
     @staticmethod
-    def add_members(conn: Any, app_id: str, segment_id: str, version: int,
-                    members: list[tuple[str, str | None, str | None]]) -> None:
-        """Add (endpoint id, channel, stored JSON or None) members; an existing member keeps its version."""
-        conn.executemany("INSERT OR IGNORE INTO segment_members VALUES (?, ?, ?, ?, ?, ?)",
-                         [(app_id, segment_id, i, version, c, b) for i, c, b in members])
+    def add_members(conn: Any, seg: int, version: int, members: list[tuple[str, str | None, str | None]]) -> None:
+        """Add (endpoint id, channel, stored JSON or None) members to the segment whose key is ``seg``;
+        an existing member keeps its version."""
+        conn.executemany("INSERT OR IGNORE INTO segment_members VALUES (?, ?, ?, ?, ?)",
+                         [(seg, i, version, c, b) for i, c, b in members])
 
     @staticmethod
-    def count(conn: Any, app_id: str, segment_id: str, version: int) -> tuple[int, dict[str, int]]:
+    def count(conn: Any, seg: int, version: int) -> tuple[int, dict[str, int]]:
         counts = dict(conn.execute(
-            "SELECT channel, COUNT(*) FROM segment_members WHERE app_id = ? AND segment_id = ? AND version <= ? "
-            "AND channel IS NOT NULL GROUP BY channel ORDER BY channel", (app_id, segment_id, version)).fetchall())
-        size = conn.execute("SELECT COUNT(*) FROM segment_members WHERE app_id = ? AND segment_id = ? AND "
-                            "version <= ?", (app_id, segment_id, version)).fetchone()[0]
+            "SELECT channel, COUNT(*) FROM segment_members WHERE seg = ? AND version <= ? "
+            "AND channel IS NOT NULL GROUP BY channel ORDER BY channel", (seg, version)).fetchall())
+        size = conn.execute("SELECT COUNT(*) FROM segment_members WHERE seg = ? AND version <= ?",
+                            (seg, version)).fetchone()[0]
         return size, counts
 
-    def close_import_version(self, app_id: str, segment_id: str, number: int, definition: dict[str, Any]) -> None:
-        """Count a job's version of an imported segment and make it the latest."""
+    def close_import_version(self, app_id: str, segment_id: str, number: int, definition: dict[str, Any],
+                             pending: int) -> None:
+        """Give a job's members (version ``pending``) their version, count it and make it the latest."""
+        seg = self.key(app_id, segment_id)
         with self.db.write() as conn:
-            size, counts = self.count(conn, app_id, segment_id, number)
+            conn.execute("UPDATE segment_members SET version = ? WHERE seg = ? AND version = ?", (number, seg, pending))
+            size, counts = self.count(conn, seg, number)
             version = {"ImportDefinition": {**definition, "Size": size, "ChannelCounts": counts},
                        "LastModifiedDate": now_iso()}
             self.add_version(conn, app_id, segment_id, number, version)
@@ -150,36 +161,38 @@ class SegmentStore:
         """How many endpoints :meth:`endpoints` would give now (a dimensional segment is evaluated)."""
         with self.db.read() as conn:
             if segment_id is None:
-                return conn.execute("SELECT COUNT(*) FROM endpoints WHERE app_id = ?", (app_id,)).fetchone()[0]
-            head = self.head(app_id, segment_id)
+                return conn.execute("SELECT COUNT(*) FROM endpoints WHERE app = ?",
+                                    (self.apps.key(app_id),)).fetchone()[0]
+            seg, head = self._head(app_id, segment_id)
             if head["SegmentType"] == "IMPORT":
                 number = head["Version"] if version is None else version
                 return conn.execute(
-                    "SELECT COUNT(*) FROM segment_members m LEFT JOIN endpoints e ON e.app_id = m.app_id AND "
-                    "e.id = m.endpoint_id WHERE m.app_id = ? AND m.segment_id = ? AND m.version <= ? AND "
-                    "COALESCE(e.body, m.body) IS NOT NULL", (app_id, segment_id, number)).fetchone()[0]
+                    "SELECT COUNT(*) FROM segment_members m LEFT JOIN endpoints e ON e.app = ? AND "
+                    "e.id = m.endpoint_id WHERE m.seg = ? AND m.version <= ? AND COALESCE(e.body, m.body) IS NOT NULL",
+                    (self.apps.key(app_id), seg, number)).fetchone()[0]
         return sum(len(chunk) for chunk in self.endpoints(app_id, segment_id, version))
 
     def _all_endpoints(self, app_id: str, with_ids: bool = False) -> Iterator[list]:
         last = 0
         while True:
             with self.db.read() as conn:
-                rows = conn.execute("SELECT seq, id, body FROM endpoints WHERE app_id = ? AND seq > ? ORDER BY seq "
-                                    "LIMIT ?", (app_id, last, CHUNK)).fetchall()
+                rows = conn.execute("SELECT seq, id, body FROM endpoints WHERE app = ? AND seq > ? ORDER BY seq "
+                                    "LIMIT ?", (self.apps.key(app_id), last, CHUNK)).fetchall()
             if not rows:
                 return
             last = rows[-1][0]
             yield [(r[1], r[2]) for r in rows] if with_ids else [r[2] for r in rows]
 
     def _imported(self, app_id: str, segment_id: str, version: int) -> Iterator[list[str]]:
+        seg = self.key(app_id, segment_id)
         last = ""
         while True:
             with self.db.read() as conn:
                 rows = conn.execute(
                     "SELECT m.endpoint_id, COALESCE(e.body, m.body) FROM segment_members m LEFT JOIN endpoints e "
-                    "ON e.app_id = m.app_id AND e.id = m.endpoint_id WHERE m.app_id = ? AND m.segment_id = ? AND "
-                    "m.version <= ? AND m.endpoint_id > ? ORDER BY m.endpoint_id LIMIT ?",
-                    (app_id, segment_id, version, last, CHUNK)).fetchall()
+                    "ON e.app = ? AND e.id = m.endpoint_id WHERE m.seg = ? AND m.version <= ? AND "
+                    "m.endpoint_id > ? ORDER BY m.endpoint_id LIMIT ?",
+                    (self.apps.key(app_id), seg, version, last, CHUNK)).fetchall()
             if not rows:
                 return
             last = rows[-1][0]
@@ -193,7 +206,7 @@ class Evaluator:
         if depth > MAX_DEPTH:
             raise BadRequest(f"segment {segment_id}: source segments nest more than {MAX_DEPTH} deep")
         self.store, self.app_id, self.segment_id = store, app_id, segment_id
-        head = store.head(app_id, segment_id)
+        self.seg, head = store._head(app_id, segment_id)
         self.version = head["Version"] if version is None else version
         self.kind = head["SegmentType"]
         body = store.version_body(app_id, segment_id, self.version)
@@ -207,9 +220,9 @@ class Evaluator:
             ids = [i for i, _ in chunk]
             with self.store.db.read() as conn:
                 found = {r[0] for r in conn.execute(
-                    f"SELECT endpoint_id FROM segment_members WHERE app_id = ? AND segment_id = ? AND version <= ? "
+                    f"SELECT endpoint_id FROM segment_members WHERE seg = ? AND version <= ? "
                     f"AND endpoint_id IN ({','.join('?' * len(ids))})",  # noqa: S608
-                    (self.app_id, self.segment_id, self.version, *ids))}
+                    (self.seg, self.version, *ids))}
             return [i in found for i in ids]
         docs = [json.loads(body) for _, body in chunk]
         if self.dimensions is not None:
@@ -329,9 +342,10 @@ def get_segment_versions(call: Call) -> tuple[int, Any]:
 def delete_segment(call: Call) -> tuple[int, Any]:
     app_id = call.app_id()
     segment = call.state.segments.get(app_id, call.label("segment-id"))
+    seg = call.state.segments.key(app_id, segment["Id"])
     with call.state.db.write() as conn:
-        for table, column in (("segments", "id"), ("segment_versions", "segment_id"),
-                              ("segment_members", "segment_id")):
+        conn.execute("DELETE FROM segment_members WHERE seg = ?", (seg,))
+        for table, column in (("segments", "id"), ("segment_versions", "segment_id")):
             conn.execute(f"DELETE FROM {table} WHERE app_id = ? AND {column} = ?",  # noqa: S608
                          (app_id, segment["Id"]))
     return 200, segment
