@@ -87,12 +87,13 @@ class LocalMiddleware:
         origin = environ.get("HTTP_ORIGIN")
         allowed = origin if origin and ("*" in self.origins or origin in self.origins) else None
 
-        def respond(status: int | str, headers: dict[str, str] | list, body: Any) -> Any:
+        def respond(status: int | str, headers: dict[str, str] | list, body: Any,
+                    preflight: dict[str, str] | None = None) -> Any:
             pairs = list(headers.items()) if isinstance(headers, dict) else list(headers)
             pairs = [(k, v) for k, v in pairs if not k.lower().startswith("access-control-")]
             if allowed:
                 pairs += [("Access-Control-Allow-Origin", allowed), ("Vary", "Origin"),
-                          ("Access-Control-Expose-Headers", ", ".join(EXPOSED))]
+                          ("Access-Control-Expose-Headers", ", ".join(EXPOSED)), *(preflight or {}).items()]
             if isinstance(body, bytes) and not any(k.lower() == "content-length" for k, _ in pairs):
                 pairs.append(("Content-Length", str(len(body))))
             start_response(status if isinstance(status, str) else _reason(status), pairs)
@@ -125,8 +126,8 @@ class LocalMiddleware:
             return respond(status, {"Content-Type": "application/json"}, json.dumps(payload).encode())
         if method == "OPTIONS" and allowed:
             asked = environ.get("HTTP_ACCESS_CONTROL_REQUEST_HEADERS", "*")
-            return respond(200, {"Access-Control-Allow-Methods": "GET, PUT, POST, DELETE, HEAD",
-                                 "Access-Control-Allow-Headers": asked, "Access-Control-Max-Age": "600"}, b"")
+            return respond(200, {}, b"", {"Access-Control-Allow-Methods": "GET, PUT, POST, DELETE, HEAD",
+                                          "Access-Control-Allow-Headers": asked, "Access-Control-Max-Age": "600"})
         if path.startswith("/moto-api"):
             drain(environ)
             return respond(*json_error(404, "NotFoundException", "moto's API is not served; the admin routes are "

@@ -15,6 +15,7 @@ import json
 import os
 import shutil
 import signal
+import socket
 import sys
 import tempfile
 import threading
@@ -143,13 +144,23 @@ def _bind(host: str, port: int, app: Any, quiet: bool) -> Any:
                 super().log_request(code, size)
 
     bind = "127.0.0.1" if host == "localhost" else host
+    # the socket is bound here: werkzeug would print two lines and exit 1 on a busy port
+    sock = socket.socket(socket.AF_INET6 if ":" in bind else socket.AF_INET, socket.SOCK_STREAM)
     try:
-        return make_server(bind, port, app, threaded=True, request_handler=RequestHandler)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((bind, port))
+        sock.listen(128)
     except OSError as exc:
+        sock.close()
         if exc.errno == errno.EADDRINUSE:
             raise LocalServiceError(f"port {port} on {bind} is already in use (another `pinpoint-etl local up`?); "
                                     "choose another with --port") from None
         raise LocalServiceError(f"can't listen on {bind}:{port}: {exc.strerror or exc}") from None
+    try:
+        return make_server(bind, sock.getsockname()[1], app, threaded=True, request_handler=RequestHandler,
+                           fd=sock.fileno())
+    finally:
+        sock.close()  # the server holds its own duplicate of the descriptor
 
 
 def start_local_service(port: int = 0, host: str = "127.0.0.1", *, data_dir: str | os.PathLike | None = None,
@@ -189,9 +200,9 @@ def start_local_service(port: int = 0, host: str = "127.0.0.1", *, data_dir: str
     ids = state.open()
     thread = threading.Thread(target=server.serve_forever, daemon=True, name="pinpoint-etl-local")
     thread.start()
-    bind = server.server_address[0]
+    bind, bound_port = server.server_address[:2]
     shown = f"[{bind}]" if ":" in bind else bind
-    service = LocalService(endpoint_url=f"http://{shown}:{server.server_port}", access_key_id=state.access_key_id,
+    service = LocalService(endpoint_url=f"http://{shown}:{bound_port}", access_key_id=state.access_key_id,
                            secret_access_key=state.secret_access_key, admin_token=state.admin_token,
                            data_dir=str(folder), persistent=persistent, _server=server, _thread=thread,
                            _state=state)
