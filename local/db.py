@@ -82,7 +82,7 @@ CHECKPOINT_EVERY = 0.5  # seconds between background checkpoints
 class Database:
     """The SQLite file and blob folder of one service."""
 
-    def __init__(self, folder: Path, *, durable: bool):
+    def __init__(self, folder: Path, *, durable: bool, checkpoints: bool = True):
         self.folder = folder
         self.path = folder / DB_NAME
         self.blobs = folder / "blobs"
@@ -98,9 +98,11 @@ class Database:
             conn.execute("INSERT OR IGNORE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
             conn.commit()
         self._closing = threading.Event()
-        self._checkpointer = threading.Thread(target=self._checkpoint_loop, daemon=True,
-                                              name=f"pinpoint-etl-checkpoint-{folder.name}")
-        self._checkpointer.start()
+        self._checkpointer: threading.Thread | None = None
+        if checkpoints:  # one process of those sharing the file copies the log
+            self._checkpointer = threading.Thread(target=self._checkpoint_loop, daemon=True,
+                                                  name=f"pinpoint-etl-checkpoint-{folder.name}")
+            self._checkpointer.start()
 
     def _checkpoint_loop(self) -> None:
         conn = sqlite3.connect(self.path, timeout=60, isolation_level=None, check_same_thread=False)
@@ -223,7 +225,8 @@ class Database:
 
     def close(self) -> None:
         self._closing.set()
-        self._checkpointer.join(10)
+        if self._checkpointer is not None:
+            self._checkpointer.join(10)
         with self._all_lock:
             conns, self._all = self._all, []
         for conn in conns:

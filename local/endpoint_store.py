@@ -16,7 +16,6 @@ Each endpoint is stored as its EndpointResponse JSON, plus the columns the rules
 
 from __future__ import annotations
 
-import hashlib
 import json
 import sqlite3
 from typing import Any
@@ -33,6 +32,7 @@ from pinpoint_etl.local.row_rules import (
     RowError,
     check_address,
     check_size,
+    cohort_id,
     custom_attribute_names,
     definition_json,
     merge_record,
@@ -41,11 +41,6 @@ from pinpoint_etl.local.row_rules import (
 SYSTEM_FIELDS = ("Id", "ApplicationId", "CohortId", "CreationDate")
 COLUMNS = "seq, id, user_id, address, channel, effective_date, active, body"
 CHUNK = 900  # variables per IN (...) query
-
-
-def cohort_id(endpoint_id: str) -> str:
-    """A stable cohort "0"-"99" derived from the endpoint id."""
-    return str(int.from_bytes(hashlib.sha1(endpoint_id.encode()).digest()[:8], "big") % 100)  # noqa: S324
 
 
 class Entry:
@@ -63,6 +58,14 @@ class Entry:
         return cls(seq, endpoint["Id"], endpoint.get("User", {}).get("UserId"), endpoint.get("Address"),
                    endpoint.get("ChannelType"), endpoint.get("EffectiveDate"),
                    int(endpoint.get("EndpointStatus") != "INACTIVE"), None, endpoint)
+
+    def inactivated(self) -> Entry:
+        """This endpoint with EndpointStatus INACTIVE. The stored JSON is compact and the status is its only
+        ``"EndpointStatus":"ACTIVE"`` (nested objects hold no such member), so the text is changed in place."""
+        if self._doc is not None or self.body is None:
+            return Entry.of(self.seq, {**self.doc(), "EndpointStatus": "INACTIVE"})
+        body = self.body.replace('"EndpointStatus":"ACTIVE"', '"EndpointStatus":"INACTIVE"', 1)
+        return Entry(self.seq, self.id, self.user_id, self.address, self.channel, self.effective_date, 0, body)
 
     def doc(self) -> dict[str, Any]:
         if self._doc is None:
@@ -104,11 +107,10 @@ class EndpointBatch:
     # ------------------------------------------------------------------ loading
 
     def _remember(self, row: tuple) -> None:
-        if row[1] in self.entries:
-            return
-        entry = Entry(*row)
-        self.entries[entry.id] = entry
-        self._index(entry)
+        if row[1] not in self.entries:
+            entry = Entry(*row)
+            self.entries[entry.id] = entry
+            self._index(entry)
 
     def _index(self, entry: Entry) -> None:
         if entry.user_id:
@@ -265,8 +267,8 @@ class EndpointBatch:
         return endpoint
 
     def upsert_row(self, endpoint_id: str, definition: str, user_id: str | None, address: str | None,
-                   channel: str | None, names: tuple, effective_date: str | None, flags: int, *,
-                   request_id: str, register: bool) -> Entry:
+                   channel: str | None, names: tuple, effective_date: str | None, flags: int,
+                   cohort: str | None, *, request_id: str, register: bool) -> Entry:
         """An import row (see ``local.import_parse``): a new endpoint is stored from its JSON without
         parsing it again; any other goes through :meth:`upsert`."""
         if self.entry(endpoint_id) is not None:
@@ -279,7 +281,8 @@ class EndpointBatch:
         new_names = self._check_names(names)
         evict = self._user_limit(endpoint_id, None, user_id, channel)
         now = self.now
-        head = [f'"ApplicationId":"{self.app_id}","CohortId":"{cohort_id(endpoint_id)}","CreationDate":"{now}"']
+        head = [f'"ApplicationId":"{self.app_id}","CohortId":"{cohort or cohort_id(endpoint_id)}",'
+                f'"CreationDate":"{now}"']
         if not flags & HAS_ID:
             head.append(f'"Id":{json.dumps(endpoint_id, ensure_ascii=False)}')
         if not flags & HAS_EFFECTIVE_DATE:
@@ -309,7 +312,7 @@ class EndpointBatch:
         if address:
             for other_id in list(self._active_with(address) - {entry.id}):
                 other = self.entries[other_id]
-                self._store(Entry.of(other.seq, {**other.doc(), "EndpointStatus": "INACTIVE"}), other)
+                self._store(other.inactivated(), other)
         self._store(entry, old)
         self.new_names |= new_names
 

@@ -2,10 +2,10 @@
 
 :func:`parse_piece` yields batches of tuples, one per data row, in file order:
 
-* ``("R", row, id, definition_json, user_id, address, channel, names, effective_date, flags)``:
+* ``("R", row, id, definition_json, user_id, address, channel, names, effective_date, flags, cohort)``:
   an endpoint definition that passed every rule that needs only the row itself (``names`` indexes
   a ``("N", index, names)`` entry sent before its first use; ``flags`` says which defaulted fields
-  the row gave, :data:`HAS_ID` ...);
+  the row gave, :data:`HAS_ID` ...; ``cohort`` is the id's CohortId, None without an id);
 * ``("U", row, user_ids)``: a row whose only field is ``User.UserId`` (a segment of registered users);
 * ``("E", row, reason, id)``: a row that breaks a rule.
 
@@ -24,6 +24,7 @@ import codecs
 import csv
 import io
 import json
+import marshal
 import multiprocessing
 import os
 from collections.abc import Iterator
@@ -34,6 +35,7 @@ from pinpoint_etl.local.row_rules import (
     RowError,
     check_record,
     check_size,
+    cohort_id,
     definition_json,
     header_problem,
 )
@@ -104,8 +106,10 @@ class _Rows:
                 index = self.names[names] = len(self.names)
                 out.append(("N", index, tuple(sorted(names))))
         user = rec.get("User")
-        out.append(("R", row_no, rec.get("Id") or "", definition, user.get("UserId") if user else None,
-                    rec.get("Address"), rec.get("ChannelType"), index, rec.get("EffectiveDate"), flags_of(rec)))
+        endpoint_id = rec.get("Id") or ""
+        out.append(("R", row_no, endpoint_id, definition, user.get("UserId") if user else None,
+                    rec.get("Address"), rec.get("ChannelType"), index, rec.get("EffectiveDate"), flags_of(rec),
+                    cohort_id(endpoint_id) if endpoint_id else None))
 
 
 def _names_of(rec: dict[str, Any]) -> frozenset:
@@ -200,15 +204,15 @@ def _json_batches(raw: io.BufferedReader) -> Iterator[list[tuple]]:
 
 def _worker(path: str, fmt: str, conn: Any) -> None:
     try:
-        for batch in parse_piece(path, fmt):
-            conn.send(("rows", batch))
-        conn.send(("end", None))
+        for batch in parse_piece(path, fmt):  # marshal: rows are plain tuples, read back 3x faster than pickle
+            conn.send_bytes(marshal.dumps(("rows", batch)))
+        conn.send_bytes(marshal.dumps(("end", None)))
     except PieceError as exc:
-        conn.send(("piece", str(exc)))
+        conn.send_bytes(marshal.dumps(("piece", str(exc))))
     except BrokenPipeError:
         return
     except Exception as exc:  # noqa: BLE001 - reported to the job, never a silent death
-        conn.send(("error", f"{type(exc).__name__}: {exc}"))
+        conn.send_bytes(marshal.dumps(("error", f"{type(exc).__name__}: {exc}")))
     finally:
         conn.close()
 
@@ -227,7 +231,7 @@ class ProcessParser:
     def __iter__(self) -> Iterator[list[tuple]]:
         while True:
             try:
-                kind, payload = self._conn.recv()
+                kind, payload = marshal.loads(self._conn.recv_bytes())
             except EOFError:
                 raise RuntimeError("the parsing process ended without an answer") from None
             if kind == "rows":

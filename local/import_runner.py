@@ -13,9 +13,10 @@
 * Rows: CSV row N = the N-th record after the header (blank lines skipped but counted; a record
   that is not valid CSV fails as a row); JSON row N = line N of the file (blank lines skipped).
   A bad row fails alone (TotalFailures+1, not registered); the job can still be COMPLETED.
-* A file is read a batch of rows at a time (:mod:`local.import_parse`; a large one in a separate
-  process), and each batch is applied in one transaction with the job's counters, so the
-  service's memory does not grow with the file and API calls go on while a job runs.
+* A file is read a batch of rows at a time (:mod:`local.import_parse`) and each batch is applied in
+  one transaction with the job's counters (:mod:`local.import_apply`; a large file by two processes
+  beside the service), so the service's memory does not grow with the file and API calls are
+  answered at once while a job runs.
 * TotalProcessed counts every row read, failed ones included. TotalFailures counts failed rows.
 * Failures entries: ``"s3://bucket/key row N: reason"`` for a row (our own choice: AWS never
   documented this text; the ``failures_shape`` fault knob writes other shapes, see
@@ -33,14 +34,12 @@ import posixpath
 from typing import Any
 
 from pinpoint_etl.local import roles
-from pinpoint_etl.local.apps import new_id, now_iso
-from pinpoint_etl.local.endpoint_store import EndpointBatch
-from pinpoint_etl.local.faults import FAULTS, row_failure
-from pinpoint_etl.local.import_parse import COMPRESSED_MESSAGE, PieceError, ProcessParser, parse_piece
+from pinpoint_etl.local.faults import FAULTS
+from pinpoint_etl.local.import_apply import Apply, ApplyProcess
+from pinpoint_etl.local.import_parse import COMPRESSED_MESSAGE, PieceError
 from pinpoint_etl.local.job_api import pending_version
 from pinpoint_etl.local.jobs import Cancelled, Job, JobFailed
 from pinpoint_etl.local.limits import MAX_JOB_BYTES
-from pinpoint_etl.local.row_rules import RowError
 from pinpoint_etl.local.s3_store import S3Object, S3Problem, parse_s3_url
 
 FORMAT_EXTENSIONS = {"CSV": (".csv",), "JSON": (".json", ".ndjson", ".jsonl")}
@@ -70,10 +69,7 @@ class ImportRunner:
         self.segment_id: str | None = d.get("SegmentId")
         self.register = bool(d.get("RegisterEndpoints"))
         self.pieces: list[tuple[S3Object, str]] = []
-        self.rows_seen = 0
-        self.fail_rows = 0
-        self.added_members = False
-        self.seg: int | None = None
+        self.apply: Apply | None = None
 
     # ------------------------------------------------------------------ INITIALIZING
 
@@ -120,8 +116,11 @@ class ImportRunner:
 
     def process(self) -> None:
         fail_pieces = FAULTS.job_knob("ImportJob", "fail_pieces", 0)
-        self.fail_rows = FAULTS.job_knob("ImportJob", "fail_rows", 0)
-        self.failures_shape = FAULTS.job_knob("ImportJob", "failures_shape", "row")
+        seg = self.state.segments.key(self.app_id, self.segment_id) if self.segment_id else None
+        self.apply = Apply(app_id=self.app_id, app_key=self.state.apps.key(self.app_id), register=self.register,
+                           seg=seg, pending=pending_version(self.job),
+                           fail_rows=FAULTS.job_knob("ImportJob", "fail_rows", 0),
+                           failures_shape=FAULTS.job_knob("ImportJob", "failures_shape", "row"))
         for index, (obj, kind) in enumerate(self.pieces):
             if self.job.cancel.is_set():
                 raise Cancelled
@@ -140,73 +139,16 @@ class ImportRunner:
             self._save()
 
     def _piece(self, obj: S3Object) -> None:
+        state = self.state
         fmt = self.job.definition["Format"]
-        path = self.state.s3.blob_path(obj)
-        big = obj.size >= self.state.scheduler.config.parse_process_bytes
-        parser = ProcessParser(path, fmt) if big else None
-        try:
-            names: dict[int, tuple] = {}
-            for batch in (parser if parser is not None else parse_piece(path, fmt)):
-                if self.job.cancel.is_set():
-                    raise Cancelled
-                self._apply(obj, batch, names)
-        except RuntimeError as exc:
-            raise PieceError(str(exc)) from None
-        finally:
-            if parser is not None:
-                parser.close()
-
-    def _apply(self, obj: S3Object, rows: list[tuple], names: dict[int, tuple]) -> None:
-        """Apply one batch of parsed rows in one transaction, with the job's counters."""
-        job = self.job
-        with self.state.db.write() as conn:
-            batch = EndpointBatch(conn, self.app_id, self.state.apps.key(self.app_id), now_iso())
-            batch.prefetch([r[2] for r in rows if r[0] == "R"],
-                           [r[4] for r in rows if r[0] == "R" and r[4]] +
-                           [u for r in rows if r[0] == "U" for u in r[2]],
-                           [r[5] for r in rows if r[0] == "R" and r[5]])
-            members: list[tuple[str, str | None, str | None]] = []
-            processed = 0
-            for row in rows:
-                kind = row[0]
-                if kind == "N":
-                    names[row[1]] = row[2]
-                    continue
-                processed += 1
-                self.rows_seen += 1
-                row_no = row[1]
-                try:
-                    if self.rows_seen <= self.fail_rows:
-                        raise RowError("injected fault (fail_rows)")
-                    if kind == "E":
-                        raise RowError(row[2])
-                    if kind == "U":
-                        found = []
-                        for user_id in row[2]:
-                            endpoints = batch.user_endpoints(user_id)
-                            if not endpoints:
-                                raise RowError(f"no endpoints are registered for user id {user_id!r}")
-                            found += endpoints
-                        members += [(e.id, e.channel, None) for e in found]
-                        continue
-                    _, _, endpoint_id, definition, user_id, address, channel, names_index, effective, flags = row
-                    entry = batch.upsert_row(endpoint_id or new_id(), definition, user_id, address, channel,
-                                             names.get(names_index, ()), effective, flags,
-                                             request_id=job.id, register=self.register)
-                    if self.segment_id:
-                        members.append((entry.id, entry.channel, None if self.register else entry.text()))
-                except RowError as exc:
-                    endpoint_id = row[2] if kind == "R" else (row[3] if kind == "E" else None)
-                    job.add_failure(row_failure(self.failures_shape, obj.url, row_no, endpoint_id or None, str(exc)),
-                                    row=True)
-            batch.flush()
-            if self.segment_id and members:
-                if self.seg is None:
-                    self.seg = self.state.segments.key(self.app_id, self.segment_id)
-                self.added_members = True
-                self.state.segments.add_members(conn, self.seg, pending_version(job), members)
-            job.update(total_processed=processed)
-            job.save(conn)
+        path = state.s3.blob_path(obj)
+        if obj.size < state.scheduler.config.parse_process_bytes:
+            self.apply.piece(state.db, self.job, obj.url, path, fmt, split=False)
+        elif not ApplyProcess(self.apply, self.job, str(state.db.folder), state.db.durable, obj.url, path,
+                              fmt).run():
+            raise Cancelled
+        if self.job.cancel.is_set():
+            raise Cancelled
 
     # ------------------------------------------------------------------ segment
 
@@ -220,7 +162,7 @@ class ImportRunner:
         except Exception:  # noqa: BLE001 - the segment was deleted while the job ran
             return
         created = bool(self.job.internal.get("created_segment"))
-        if not created and not self.added_members:
+        if not created and not (self.apply and self.apply.added_members):
             return  # nothing added: no new version
         number = 1 if created else head["Version"] + 1
         definition = {"Format": d["Format"], "S3Url": d["S3Url"], "RoleArn": d["RoleArn"],

@@ -103,12 +103,15 @@ class Job:
                 out["CompletionDate"] = self.completion_date
             return out
 
+    def body(self) -> str:
+        """The job as stored: its answer plus what the service keeps to itself."""
+        return json.dumps({**self.to_json(), "_internal": self.internal})
+
     def save(self, conn: Any) -> None:
         """Write the job's row (inside the caller's transaction)."""
-        body = {**self.to_json(), "_internal": self.internal}
         conn.execute("INSERT OR REPLACE INTO jobs VALUES (?, ?, ?, ?, ?, ?, ?)",
                      (self.application_id, self.id, self.kind, self.seq, self.status,
-                      self.definition.get("SegmentId"), json.dumps(body)))
+                      self.definition.get("SegmentId"), self.body()))
 
     @classmethod
     def load(cls, seq: int, body: str) -> Job:
@@ -146,7 +149,7 @@ def _env_float(name: str, default: float) -> float:
 class JobConfig:
     max_concurrent_jobs: int = DEFAULT_CONCURRENT_IMPORT_JOBS
     state_delay: float = 0.2
-    # import files at least this large are parsed in a separate process (two cores at work)
+    # import files at least this large are parsed and applied by two processes beside the service
     parse_process_bytes: int = 16 * 1024 * 1024
 
     @classmethod

@@ -18,6 +18,7 @@ Choices where the documentation is silent (also listed in ``local/__init__.py``)
 
 from __future__ import annotations
 
+import hashlib
 import json
 import math
 import re
@@ -370,6 +371,11 @@ def check_address(endpoint: dict[str, Any]) -> None:
 
 
 # --------------------------------------------------------------------------- whole-endpoint rules
+
+def cohort_id(endpoint_id: str) -> str:
+    """A stable cohort "0"-"99" derived from the endpoint id (MODEL: random ~1% cohorts)."""
+    return str(int.from_bytes(hashlib.sha1(endpoint_id.encode()).digest()[:8], "big") % 100)  # noqa: S324
+
 
 def custom_attribute_names(rec: dict[str, Any]) -> frozenset[tuple[str, str]]:
     """(family, name) of every custom attribute a record sets; families share the 250 budget."""
