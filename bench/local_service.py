@@ -13,9 +13,10 @@ For each case:
 2. The service runs as ``pinpoint-etl local up --data-dir TMP`` in its own process (a fresh data
    folder per case), so its memory is measured apart from the client's.
 3. Upload: boto3 ``upload_file`` (multipart: 8 MiB parts, 10 threads), timed.
-4. Import: ``CreateImportJob`` (``RegisterEndpoints`` and ``DefineSegment``, as the pipeline sends
-   with ``--segment-name``); while it runs, ``GetImportJob`` is called every 20 ms and each call's
-   latency recorded (p50, p99, max). The job's seconds are its own CreationDate → CompletionDate.
+4. Import: ``CreateImportJob`` with ``RegisterEndpoints`` (what ``pinpoint-etl import`` sends by
+   default; ``--segment`` adds ``DefineSegment``, as ``--segment-name`` does); while it runs,
+   ``GetImportJob`` is called every 20 ms and each call's latency recorded (p50, p99, max). The
+   job's seconds are its own CreationDate → CompletionDate.
 5. Memory: every 50 ms the service process and its children (the parsing process of a large
    file) are sampled with psutil: the peak sum of RSS over that tree, and the kernel's high-water
    mark (VmHWM) of the service process itself, per phase (upload, import).
@@ -148,7 +149,7 @@ def _seconds(start: str, end: str) -> float:
     return (parse(end) - parse(start)).total_seconds()
 
 
-def run_case(name: str, path: Path, work: Path) -> dict:
+def run_case(name: str, path: Path, work: Path, segment: bool) -> dict:
     data_dir = work / f"service-{name}"
     shutil.rmtree(data_dir, ignore_errors=True)
     service = Service(data_dir)
@@ -166,10 +167,11 @@ def run_case(name: str, path: Path, work: Path) -> dict:
         upload_seconds = time.perf_counter() - t0
         service.phase = "import"
         print(f"{name}: importing …", flush=True)
-        job = pinpoint.create_import_job(ApplicationId=app, ImportJobRequest={
-            "S3Url": f"s3://{bucket}/bench/{name}/", "RoleArn": service.exports["PINPOINT_IMPORT_ROLE_ARN"],
-            "Format": "CSV", "RegisterEndpoints": True, "DefineSegment": True, "SegmentName": f"bench-{name}"},
-        )["ImportJobResponse"]
+        request = {"S3Url": f"s3://{bucket}/bench/{name}/", "RoleArn": service.exports["PINPOINT_IMPORT_ROLE_ARN"],
+                   "Format": "CSV", "RegisterEndpoints": True}
+        if segment:
+            request.update(DefineSegment=True, SegmentName=f"bench-{name}")
+        job = pinpoint.create_import_job(ApplicationId=app, ImportJobRequest=request)["ImportJobResponse"]
         latencies = []
         t0 = time.perf_counter()
         while True:
@@ -182,15 +184,18 @@ def run_case(name: str, path: Path, work: Path) -> dict:
         wall = time.perf_counter() - t0
         service.phase = "after"
         latencies.sort()
-        segment = pinpoint.get_segment(ApplicationId=app, SegmentId=current["Definition"]["SegmentId"])
+        segment_size = None
+        if segment:
+            found = pinpoint.get_segment(ApplicationId=app, SegmentId=current["Definition"]["SegmentId"])
+            segment_size = found["SegmentResponse"]["ImportDefinition"]["Size"]
         result = {
-            "case": name, "file": str(path), "bytes": size, "rows": rows,
+            "case": name + (" +segment" if segment else ""), "file": str(path), "bytes": size, "rows": rows,
             "upload_seconds": round(upload_seconds, 2),
             "job_status": current["JobStatus"], "job_seconds": round(_seconds(current["CreationDate"],
                                                                               current["CompletionDate"]), 2),
             "job_wall_seconds": round(wall, 2), "total_processed": current.get("TotalProcessed"),
             "total_failures": current.get("TotalFailures"), "failures_sample": current.get("Failures", [])[:3],
-            "segment_size": segment["SegmentResponse"]["ImportDefinition"]["Size"],
+            "segment_size": segment_size,
             "get_import_job_calls": len(latencies),
             "get_import_job_ms": {"p50": round(statistics.median(latencies), 1),
                                   "p99": round(latencies[min(len(latencies) - 1, int(len(latencies) * 0.99))], 1),
@@ -212,6 +217,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rows", type=int, action="append", default=[], help="an import job of N generated rows")
     parser.add_argument("--gib", type=float, action="append", default=[], help="an import file of about G GiB")
+    parser.add_argument("--segment", action="store_true", help="DefineSegment too (as --segment-name does)")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--cache-dir", type=Path, default=Path(tempfile.gettempdir()) / "pinpoint-etl-bench")
     parser.add_argument("--results", type=Path, default=BENCH / "local_service_results.json")
@@ -224,13 +230,13 @@ def main() -> None:
     work.mkdir(parents=True, exist_ok=True)
     results = []
     for name, rows, _ in cases:
-        results.append(run_case(name, import_file(rows, args.seed, args.cache_dir), work))
+        results.append(run_case(name, import_file(rows, args.seed, args.cache_dir), work, args.segment))
         print(json.dumps(results[-1], indent=2), flush=True)
-    print(f"\n{'case':<16}{'MiB':>8}{'rows':>11}{'upload s':>10}{'job s':>8}{'rows/s':>9}"
+    print(f"\n{'case':<24}{'MiB':>8}{'rows':>11}{'upload s':>10}{'job s':>8}{'rows/s':>9}"
           f"{'tree MB up':>11}{'tree MB job':>12}{'svc HWM MB':>11}{'p99 ms':>8}{'max ms':>8}")
     for r in results:
         mem = r["memory"]
-        print(f"{r['case']:<16}{r['bytes'] / 2**20:>8,.0f}{r['rows']:>11,}{r['upload_seconds']:>10}"
+        print(f"{r['case']:<24}{r['bytes'] / 2**20:>8,.0f}{r['rows']:>11,}{r['upload_seconds']:>10}"
               f"{r['job_seconds']:>8}{r['rows_per_second'] or 0:>9,}{mem.get('upload', {}).get('tree_rss_mb', 0):>11}"
               f"{mem.get('import', {}).get('tree_rss_mb', 0):>12}"
               f"{max(p['service_hwm_mb'] for p in mem.values()):>11}{r['get_import_job_ms']['p99']:>8}"
@@ -239,7 +245,7 @@ def main() -> None:
     for r in results:
         mem = r["memory"]
         peak = max(mem.get(p, {}).get("tree_rss_mb", 0) for p in ("upload", "import"))
-        if r["case"].endswith("-rows"):
+        if "-rows" in r["case"]:
             print(f"  {r['case']}: COMPLETED in <= {TARGET_JOB_SECONDS} s: "
                   f"{_mark(r['job_status'] == 'COMPLETED' and r['job_seconds'] <= TARGET_JOB_SECONDS)} "
                   f"({r['job_status']}, {r['job_seconds']} s); service <= {TARGET_1M_MB} MB during the job: "
