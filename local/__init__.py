@@ -34,9 +34,9 @@ Jobs
   ``"<S3Url or S3UrlPrefix>: reason"`` (job: role, missing files, size). First 100 kept. AWS never
   documented this text (❓): the row shape is our own choice, and the ``failures_shape`` knob makes
   the service write others (file only, endpoint id only, free text) so clients are tested on them.
-* Import files are read a batch of rows at a time (a large file parsed in a second process) and
-  each batch is stored in one transaction: memory does not grow with the file, and API calls are
-  answered while a job runs.
+* Import files are read a batch of rows at a time and each batch is stored in one transaction
+  (a file of 16 MiB or more is parsed and applied by two processes beside the service): memory does
+  not grow with the file, and API calls are answered at once while a job runs.
 * RegisterEndpoints / DefineSegment omitted = false. ExternalId defaults to the account id in
   Definition (as in DG-import's examples). DefineSegment creates the IMPORT segment at
   CreateImportJob (Definition.SegmentId is in the create response; Size 0 until the job ends).

@@ -101,10 +101,6 @@ def match(method: str, raw_path: str) -> tuple[Route, dict[str, str]]:
     raise UnknownOperation(f"no Pinpoint operation matches {method} {unquote(raw_path)}")
 
 
-def response_code(name: str) -> int:
-    return _model().operation_model(name).http.get("responseCode", 200)
-
-
 @dataclass
 class Call:
     """One Pinpoint API request, parsed."""

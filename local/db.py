@@ -172,17 +172,6 @@ class Database:
                 raise
             conn.execute("COMMIT")
 
-    # ------------------------------------------------------------------ meta
-
-    def get_meta(self, key: str) -> str | None:
-        with self.read() as conn:
-            row = conn.execute("SELECT value FROM meta WHERE key = ?", (key,)).fetchone()
-        return row[0] if row else None
-
-    def set_meta(self, key: str, value: str) -> None:
-        with self.write() as conn:
-            conn.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
-
     # ------------------------------------------------------------------ blobs
 
     def new_blob(self) -> tuple[str, Path]:

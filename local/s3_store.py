@@ -240,14 +240,6 @@ class S3Store:
     def blob_path(self, obj: S3Object) -> str:
         return str(self.db.blob_path(obj.blob))
 
-    def read_all(self, bucket: str, key: str) -> bytes:
-        """A small object's bytes (tests and the admin side; jobs stream with :meth:`open`)."""
-        obj = self.head(bucket, key)
-        if obj is None:
-            raise no_such_key(key)
-        with self.open(obj) as fh:
-            return fh.read()
-
     def delete_object(self, bucket: str, key: str) -> bool:
         """Delete one object; True if it existed (deleting a missing key is not an error in S3)."""
         with self.db.write() as conn:
