@@ -1,8 +1,8 @@
 """The email and SMS channels of an application: GetChannels, Get/Update/Delete Email and Sms channel.
 
 Choices: a channel exists once it has been updated (Get on one never set → 404, as Pinpoint
-answers for a channel that was never enabled); ``Enabled`` defaults to true when first set and is
-kept by later updates that omit it; ``Version`` counts updates from 1; ``Id`` is the channel name
+answers for a channel that was never enabled); ``Enabled`` defaults to true when first set, and it
+and the optional settings are kept by later updates that omit them; ``Version`` counts updates from 1; ``Id`` is the channel name
 in lower case; nothing is ever sent through a channel. GetChannels lists the channels that exist.
 """
 
@@ -34,10 +34,15 @@ def _put(call: Call, app_id: str, kind: str, channel: dict[str, Any]) -> None:
         conn.execute("INSERT OR REPLACE INTO channels VALUES (?, ?, ?)", (app_id, kind, json.dumps(channel)))
 
 
-def _delete(call: Call, app_id: str, kind: str) -> dict[str, Any]:
+def _existing(call: Call, app_id: str, kind: str) -> dict[str, Any]:
     channel = _get(call, app_id, kind)
     if channel is None:
         raise NotFound(f"The {kind} channel of application {app_id} is not configured")
+    return channel
+
+
+def _delete(call: Call, app_id: str, kind: str) -> dict[str, Any]:
+    channel = _existing(call, app_id, kind)
     with call.state.db.write() as conn:
         conn.execute("DELETE FROM channels WHERE app_id = ? AND type = ?", (app_id, kind))
     return channel
@@ -58,9 +63,11 @@ def _optional_string(body: dict[str, Any], name: str) -> str | None:
 
 
 def _base(call: Call, app_id: str, kind: str, platform: str, old: dict[str, Any] | None,
-          enabled: bool | None) -> dict[str, Any]:
+          body: dict[str, Any], optional: tuple[str, ...]) -> dict[str, Any]:
+    """The fields every channel has, and the ``optional`` strings of the request (or as they were)."""
     now = now_iso()
-    return {
+    enabled = _bool(body, "Enabled")
+    channel = {
         "ApplicationId": app_id,
         "CreationDate": old["CreationDate"] if old else now,
         "Enabled": enabled if enabled is not None else (old["Enabled"] if old else True),
@@ -72,6 +79,13 @@ def _base(call: Call, app_id: str, kind: str, platform: str, old: dict[str, Any]
         "Platform": platform,
         "Version": (old["Version"] + 1) if old else 1,
     }
+    for name in optional:
+        value = _optional_string(body, name)
+        if value is not None:
+            channel[name] = value
+        elif old and name in old:
+            channel[name] = old[name]
+    return channel
 
 
 @operation("GetChannels")
@@ -88,26 +102,18 @@ def get_channels(call: Call) -> tuple[int, Any]:
 
 @operation("GetEmailChannel")
 def get_email_channel(call: Call) -> tuple[int, Any]:
-    app_id = call.app_id()
-    channel = _get(call, app_id, "email")
-    if channel is None:
-        raise NotFound(f"The email channel of application {app_id} is not configured")
-    return 200, channel
+    return 200, _existing(call, call.app_id(), "email")
 
 
 @operation("UpdateEmailChannel")
 def update_email_channel(call: Call) -> tuple[int, Any]:
     app_id = call.app_id()
     body = call.json()
-    old = _get(call, app_id, "email")
-    channel = _base(call, app_id, "email", "EMAIL", old, _bool(body, "Enabled"))
+    channel = _base(call, app_id, "email", "EMAIL", _get(call, app_id, "email"), body,
+                    ("ConfigurationSet", "RoleArn", "OrchestrationSendingRoleArn"))
     channel["FromAddress"] = require_string(body, "FromAddress", "EmailChannelRequest")
     channel["Identity"] = require_string(body, "Identity", "EmailChannelRequest")
     channel["MessagesPerSecond"] = EMAIL_MESSAGES_PER_SECOND
-    for name in ("ConfigurationSet", "RoleArn", "OrchestrationSendingRoleArn"):
-        value = _optional_string(body, name)
-        if value is not None:
-            channel[name] = value
     _put(call, app_id, "email", channel)
     return 200, channel
 
@@ -119,27 +125,16 @@ def delete_email_channel(call: Call) -> tuple[int, Any]:
 
 @operation("GetSmsChannel")
 def get_sms_channel(call: Call) -> tuple[int, Any]:
-    app_id = call.app_id()
-    channel = _get(call, app_id, "sms")
-    if channel is None:
-        raise NotFound(f"The sms channel of application {app_id} is not configured")
-    return 200, channel
+    return 200, _existing(call, call.app_id(), "sms")
 
 
 @operation("UpdateSmsChannel")
 def update_sms_channel(call: Call) -> tuple[int, Any]:
     app_id = call.app_id()
     body = call.json()
-    old = _get(call, app_id, "sms") or {}
-    channel = _base(call, app_id, "sms", "SMS", old or None, _bool(body, "Enabled"))
+    channel = _base(call, app_id, "sms", "SMS", _get(call, app_id, "sms"), body, ("SenderId", "ShortCode"))
     channel["PromotionalMessagesPerSecond"] = SMS_MESSAGES_PER_SECOND
     channel["TransactionalMessagesPerSecond"] = SMS_MESSAGES_PER_SECOND
-    for name in ("SenderId", "ShortCode"):
-        value = _optional_string(body, name)
-        if value is not None:
-            channel[name] = value
-        elif name in old:
-            channel[name] = old[name]
     _put(call, app_id, "sms", channel)
     return 200, channel
 
