@@ -22,8 +22,8 @@ import pandas as pd
 import pyarrow as pa
 
 from pinpoint_etl.core.errors import TerminalError
-from pinpoint_etl.pinpoint import s3io
-from pinpoint_etl.pinpoint.errors import AWS_EXCEPTIONS, translate
+from pinpoint_etl.storage import objects
+from pinpoint_etl.storage.errors import AWS_EXCEPTIONS, translate
 from pinpoint_etl.schemas import catalogue as cat
 from pinpoint_etl.sources.flatten import ColumnBuilder
 from pinpoint_etl.sources.frames import to_frame
@@ -56,7 +56,7 @@ def exact_coordinate(text: str) -> str:
 def _lines(uri: str, s3) -> Iterator[tuple[int, bytes]]:
     """(line number, line) of one exported file, streamed and decompressed; blank lines skipped."""
     try:
-        with s3io.open_read(uri, s3=s3) as fh:
+        with objects.open_read(uri, s3=s3) as fh:
             for number, line in enumerate(fh, 1):
                 if line.strip():
                     yield number, line

@@ -27,9 +27,9 @@ from pinpoint_etl.core.memory import release_memory
 from pinpoint_etl.schemas import catalogue as cat
 from pinpoint_etl.sources.csv_pieces import read_piece
 from pinpoint_etl.sources.frames import to_frame
-from pinpoint_etl.sources.streams import display_name
 from pinpoint_etl.staging.tasks import ChunkResult, ChunkTask, join_rejects, malformed_records, reject_records
 from pinpoint_etl.staging.writers import encode_rows, line_bounds, ordered_columns, write_line_runs
+from pinpoint_etl.storage.uris import display_name
 from pinpoint_etl.transforms.columns import apply_columns, plan_columns
 from pinpoint_etl.transforms.dedupe import id_hashes
 
