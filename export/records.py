@@ -24,10 +24,10 @@ import pyarrow as pa
 from pinpoint_etl.core.errors import TerminalError
 from pinpoint_etl.storage import objects
 from pinpoint_etl.storage.errors import AWS_EXCEPTIONS, translate
-from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.core import catalogue as cat
 from pinpoint_etl.sources.flatten import ColumnBuilder
 from pinpoint_etl.sources.frames import to_frame
-from pinpoint_etl.transforms._strings import map_unique
+from pinpoint_etl.transforms.strings import map_unique
 from pinpoint_etl.transforms.location import canonical_coordinate
 from pinpoint_etl.transforms.values import canonical_number, normalise_metric, parse_number
 

@@ -15,7 +15,7 @@ from pinpoint_etl.export.options import ExportFormat
 from pinpoint_etl.export.records import is_number_column
 from pinpoint_etl.storage.uris import is_s3
 from pinpoint_etl.storage.write import open_write
-from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.core import catalogue as cat
 from pinpoint_etl.staging.writers import csv_header, csv_rows, ndjson_rows
 from pinpoint_etl.transforms.values import parse_number
 

@@ -9,7 +9,7 @@ import typer
 
 def draft_for(uri: str, delimiter: str, encoding: str, fmt: str, sample: int) -> str:
     """The draft spec (YAML text) for the source ``uri``, from its header and first ``sample`` rows."""
-    from pinpoint_etl.schemas.catalogue import META_COLS, base_name
+    from pinpoint_etl.core.catalogue import META_COLS, base_name
     from pinpoint_etl.sources.malformed import MalformedBatch
     from pinpoint_etl.sources.options import ReadOptions
     from pinpoint_etl.sources.read import read_header, read_tables

@@ -11,7 +11,7 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, WithJsonSchema, model_validator
 
-from pinpoint_etl.schemas.catalogue import MAX_JOB_BYTES
+from pinpoint_etl.core.catalogue import MAX_JOB_BYTES
 from pinpoint_etl.sources.options import DEFAULT_CHUNK_ROWS
 from pinpoint_etl.transforms.spec import MappingSpec
 

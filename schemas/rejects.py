@@ -9,7 +9,7 @@ from pandera.api.pandas.components import Column
 from pandera.backends.pandas.components import ColumnBackend
 from pandera.errors import FailureCaseMetadata
 
-from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.core import catalogue as cat
 from pinpoint_etl.schemas.endpoint import ImportEndpoint
 
 

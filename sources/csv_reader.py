@@ -34,7 +34,7 @@ import pyarrow.csv as pacsv
 
 from pinpoint_etl.core.errors import SourceError
 from pinpoint_etl.core.masking import scrub
-from pinpoint_etl.schemas.catalogue import META_COLS, slot_name
+from pinpoint_etl.core.catalogue import META_COLS, slot_name
 from pinpoint_etl.sources.csv_salvage import csv_error_detail, count_lines, salvage_tables
 from pinpoint_etl.sources.csv_scan import Scanner
 from pinpoint_etl.sources.frames import tag

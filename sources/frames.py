@@ -10,7 +10,7 @@ import sys
 import numpy as np
 import pyarrow as pa
 
-from pinpoint_etl.schemas.catalogue import ROW_COL, SOURCE_COL
+from pinpoint_etl.core.catalogue import ROW_COL, SOURCE_COL
 
 
 def tag(table: pa.Table, source: str, rows: int | np.ndarray) -> pa.Table:

@@ -30,7 +30,7 @@ import pyarrow.compute as pc
 
 from pinpoint_etl.core.errors import SourceError
 from pinpoint_etl.core.masking import scrub
-from pinpoint_etl.schemas.catalogue import META_COLS
+from pinpoint_etl.core.catalogue import META_COLS
 from pinpoint_etl.sources.flatten import ColumnBuilder
 from pinpoint_etl.sources.frames import tag
 from pinpoint_etl.sources.malformed import Malformed, MalformedBatch

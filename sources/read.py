@@ -20,7 +20,7 @@ from dataclasses import replace
 import pyarrow as pa
 
 from pinpoint_etl.core.errors import PipelineError, SourceError
-from pinpoint_etl.schemas.catalogue import META_COLS
+from pinpoint_etl.core.catalogue import META_COLS
 from pinpoint_etl.sources.csv_pieces import CsvPiece, can_split, split_csv
 from pinpoint_etl.sources.csv_reader import read_csv_header, read_csv_tables
 from pinpoint_etl.sources.frames import to_frame

@@ -8,7 +8,7 @@ as Arrow when the task keeps them), their dedupe keys and source rows (npz), the
 any executor with access to the work folder (and to local sources, for pieces) can run it, and the
 results are the same whichever runs it.
 
-The driver does not import this module (it hands ``staging.tasks.run_chunk`` to its executor), and
+The driver does not import this module (it hands ``staging.dispatch.run_chunk`` to its executor), and
 Pandera and the normalisers load on first use where chunks are worked (``_work_modules``), so the
 driver starts reading sooner and stays smaller.
 """
@@ -24,7 +24,7 @@ import pyarrow.feather as feather
 
 from pinpoint_etl.core.errors import ColumnError
 from pinpoint_etl.core.memory import release_memory
-from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.core import catalogue as cat
 from pinpoint_etl.sources.csv_pieces import read_piece
 from pinpoint_etl.sources.frames import to_frame
 from pinpoint_etl.staging.tasks import ChunkResult, ChunkTask, join_rejects, malformed_records, reject_records

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.core import catalogue as cat
 from pinpoint_etl.transforms.dedupe import MISSING, superseded_by
 
 PARTITIONS = 64

@@ -11,7 +11,7 @@ import numpy as np
 import pyarrow as pa
 from pinpoint_etl.core.errors import ConfigError
 from pinpoint_etl.storage import uris, write
-from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.core import catalogue as cat
 from pinpoint_etl.staging.ledger import LedgerWriter
 from pinpoint_etl.staging.tasks import reject_records
 from pinpoint_etl.staging.writers import EXTENSIONS, encode_header, encode_rows, line_bounds, write_line_runs

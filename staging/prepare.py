@@ -39,8 +39,8 @@ from pinpoint_etl.core.errors import ColumnError
 from pinpoint_etl.core.memory import release_arrow_memory
 from pinpoint_etl.core.masking import scrub
 from pinpoint_etl.storage import uris, write
-from pinpoint_etl.schemas import catalogue as cat
-from pinpoint_etl.schemas.catalogue import check_columns
+from pinpoint_etl.core import catalogue as cat
+from pinpoint_etl.core.catalogue import check_columns
 from pinpoint_etl.sources.csv_pieces import CsvPiece
 from pinpoint_etl.sources.frames import tag
 from pinpoint_etl.sources.locate import expand_sources
@@ -52,7 +52,8 @@ from pinpoint_etl.staging.keys import KeyStore
 from pinpoint_etl.staging.ledger import STAGING_NAME, LedgerWriter
 from pinpoint_etl.staging.parts import PartWriter, RejectSink, StagedPart
 from pinpoint_etl.staging.spill import spill_folder
-from pinpoint_etl.staging.tasks import ChunkResult, ChunkTask, malformed_records, run_chunk
+from pinpoint_etl.staging.dispatch import run_chunk
+from pinpoint_etl.staging.tasks import ChunkResult, ChunkTask, malformed_records
 from pinpoint_etl.staging.writers import StagedFormat, line_bounds, ordered_columns
 from pinpoint_etl.transforms.columns import plan_columns
 from pinpoint_etl.transforms.spec import MappingSpec

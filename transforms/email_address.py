@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from email_validator import EmailNotValidError, validate_email
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
-from pinpoint_etl.transforms._strings import (
+from pinpoint_etl.transforms.strings import (
     bool_series,
     count_changed,
     from_arrow,

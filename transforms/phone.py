@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, NumberParseException, PhoneNumberFormat
 from phonenumbers.phonemetadata import PhoneMetadata
 
-from pinpoint_etl.transforms._strings import bool_series, count_changed, from_arrow, replace_where, to_arrow, to_numpy_bool
+from pinpoint_etl.transforms.strings import bool_series, count_changed, from_arrow, replace_where, to_arrow, to_numpy_bool
 
 #: an E.164-shaped string (validity is decided by the metadata)
 E164_SHAPE_RE = r"^\+[1-9][0-9]{1,19}$"

@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pinpoint_etl.transforms._strings import count_changed, from_arrow, map_unique, replace_where, string_buffers, to_arrow
+from pinpoint_etl.transforms.strings import count_changed, from_arrow, map_unique, replace_where, string_buffers, to_arrow
 
 #: characters replaced by a space
 CONTROL_CHARS = "\r\n\t\x0b\x0c\x85\u2028\u2029"

@@ -160,7 +160,7 @@ def test_worker_encoded_lines_and_arrow_rows_make_identical_parts(tmp_path, max_
     import pyarrow as pa
 
     from pinpoint_etl.storage import write
-    from pinpoint_etl.schemas import catalogue as cat
+    from pinpoint_etl.core import catalogue as cat
     from pinpoint_etl.staging.ledger import LedgerWriter, read_batches
     from pinpoint_etl.staging.parts import PartWriter
     from pinpoint_etl.staging.prepare import Prepared
