@@ -313,15 +313,17 @@ _register_map(app, guard=_guard)
 
 
 def main() -> None:
+    from pinpoint_etl.core import tricks
+
     from pinpoint_etl.sources.frames import defer_pandas
 
     defer_pandas()  # before any thread starts: a driver whose chunks go to worker processes never loads pandas
     try:
         app(prog_name="pinpoint-etl")
     except SystemExit as exc:
-        if _DONE["validate"]:
+        if _DONE["validate"] and tricks.enabled("fast_exit"):
             # nothing is left to clean up (no Prefect, no AWS client, no thread or child process), so skip
-            # the interpreter's teardown of pandas, pyarrow and Pandera: ~0.3 s of every run
+            # the interpreter's teardown of pandas, pyarrow and Pandera
             import atexit
 
             atexit._run_exitfuncs()  # multiprocessing's temporary folder, logging: what the exit handlers do

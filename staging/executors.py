@@ -69,8 +69,11 @@ def process_context(start: bool = False):
     with ``staging.warm`` preloaded so workers fork warm; else ``spawn``. ``start`` starts the fork
     server now, so it warms up while the caller goes on importing and reading."""
     if sys.platform.startswith("linux"):
+        from pinpoint_etl.core import tricks
+
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["pinpoint_etl.staging.warm"])
+        if tricks.enabled("warm_fork_server"):
+            ctx.set_forkserver_preload(["pinpoint_etl.staging.warm"])
         if start:
             from multiprocessing import forkserver
 
