@@ -78,14 +78,6 @@ def _chunk(table: pa.Table, where: list[tuple[str, int]]) -> Chunk:
     return Chunk(frame, where)
 
 
-def frame_of(records: list[dict]) -> pd.DataFrame:
-    """Endpoint records (already parsed) as one chunk's frame: what :func:`read_chunks` makes of them."""
-    builder = ColumnBuilder()
-    for record in records:
-        builder.add(record)
-    return _chunk(builder.table(), []).frame
-
-
 def read_chunks(uris: list[str], s3, chunk_rows: int, unreadable: Callable[[str, int], None]) -> Iterator[Chunk]:
     """Every record of the exported files ``uris``, in order, ``chunk_rows`` at a time."""
     builder = ColumnBuilder()

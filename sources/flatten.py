@@ -60,11 +60,6 @@ def iter_flat(record: dict, prefix: str = "") -> Iterator[tuple[str, str | None]
             yield prefix + key, render(value)
 
 
-def flatten_record(record: dict) -> dict[str, str | None]:
-    """One JSON object as a flat dict (see module docstring)."""
-    return dict(iter_flat(record))
-
-
 class ColumnBuilder:
     """Collects flattened records column by column and hands them out as an Arrow table of text.
 

@@ -31,7 +31,7 @@ class ReadOptions:
     a BOM. ``format``: ``auto`` picks by extension (after stripping ``.gz``/``.bz2``/``.zst``):
     ``.csv``/``.tsv``/``.txt`` → csv, ``.json`` → a JSON array or NDJSON (sniffed from the first
     character), ``.ndjson``/``.jsonl`` → ndjson; ``json`` sniffs the same way. ``chunk_rows``: rows
-    per DataFrame yielded by ``read_chunks``. ``on_malformed``: ``reject`` turns a record that is not
+    per table yielded by ``read_tables``. ``on_malformed``: ``reject`` turns a record that is not
     CSV or JSON (a ragged CSV row, a stray or unclosed quote, a broken NDJSON line, a duplicate JSON
     key) into a ``sources.malformed.Malformed`` record and reads on; ``fail`` raises a ``SourceError``
     naming it. Problems of the whole file (encoding, compression, header) raise either way. Bad values

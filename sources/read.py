@@ -23,7 +23,6 @@ from pinpoint_etl.core.errors import PipelineError, SourceError
 from pinpoint_etl.core.catalogue import META_COLS
 from pinpoint_etl.sources.csv_pieces import CsvPiece, can_split, split_csv
 from pinpoint_etl.sources.csv_reader import read_csv_header, read_csv_tables
-from pinpoint_etl.sources.frames import to_frame
 from pinpoint_etl.sources.json_reader import read_json_tables
 from pinpoint_etl.sources.malformed import MalformedBatch
 from pinpoint_etl.sources.options import ReadOptions
@@ -102,15 +101,3 @@ def read_tables(uri: str, options: ReadOptions, *, transport_params: dict | None
         raise translate(exc, source=display_name(uri), codec=options.codec) from None
     finally:
         chunks.close()
-
-
-def read_chunks(uri: str, options: ReadOptions, *, transport_params: dict | None = None) -> Iterator:
-    """:func:`read_tables` as DataFrames (``sources.frames.to_frame``), malformed records left out (for
-    exploring a file and for tests: the pipeline reads with :func:`read_tables`)."""
-    tables = read_tables(uri, options, transport_params=transport_params)
-    try:
-        for table in tables:
-            if not isinstance(table, MalformedBatch):
-                yield to_frame(table)
-    finally:
-        tables.close()

@@ -94,7 +94,9 @@ def _connection_trouble(exc: BaseException) -> bool:
 
 def classify(exc: BaseException) -> Kind:
     """Whether a retry may help (``transient``), may help but the call may have been carried out
-    (``unclear``), or cannot help (``terminal``)."""
+    (``unclear``: a 5xx, a read timeout, a connection closed or reset before the answer), or cannot
+    help (``terminal``). A refused or timed-out connect was never sent and a 429 was refused before
+    any work: transient, not unclear."""
     if isinstance(exc, bce.ClientError):
         status = _status(exc)
         if status >= 500:
@@ -108,18 +110,6 @@ def classify(exc: BaseException) -> Kind:
     if _refused(exc) or isinstance(exc, (bce.EndpointConnectionError, bce.ConnectTimeoutError)):
         return "transient"  # never sent: clear
     return "unclear"
-
-
-def is_transient(exc: BaseException) -> bool:
-    """429, 5xx, timeouts and connection problems may succeed later; everything else will not."""
-    return classify(exc) != "terminal"
-
-
-def is_unclear(exc: BaseException) -> bool:
-    """True when the request may have reached the service and been carried out: a 5xx answer, a read
-    timeout, a connection closed or reset before the answer. Not a refused or timed-out connect (the
-    request was never sent) and not a 429 (refused before any work)."""
-    return classify(exc) == "unclear"
 
 
 def describe(exc: BaseException) -> str:

@@ -8,9 +8,10 @@ from pandera.backends.pandas.components import ColumnBackend
 
 from pinpoint_etl.schemas import rejects
 from pinpoint_etl.sources.options import ReadOptions
-from pinpoint_etl.sources.read import read_chunks
 from pinpoint_etl.transforms.columns import apply_columns, plan_columns
 from pinpoint_etl.transforms.normalise import normalise
+
+from tests.sources.helpers import read_chunks
 
 
 @pytest.fixture

@@ -15,8 +15,8 @@ import pytest
 from pinpoint_etl.core.errors import ConfigError, SourceError, TransientError
 from pinpoint_etl.sources.locate import expand_sources
 from pinpoint_etl.sources.options import ReadOptions
-from pinpoint_etl.sources.read import read_chunks, read_header
-from tests.sources.helpers import read_all, records
+from pinpoint_etl.sources.read import read_header
+from tests.sources.helpers import read_all, read_chunks, records
 
 CSV = "Id,ChannelType,Attributes.Interests,Attributes.Interests\ne1,EMAIL,Music,Books\ne2,SMS,,News\n"
 EXPECTED = [
