@@ -88,8 +88,8 @@ def _write_report(report, path: Optional[Path]) -> None:
 
 
 def _start_workers_early(runner: str, sources: List[str]) -> None:
-    """Start the warm worker processes now when the run will use them: they warm up (~3 s) while
-    this process imports and reads."""
+    """Start the warm worker processes now when the run will use them: they warm up while this
+    process imports and reads."""
     from pinpoint_etl.staging.executors import process_context, resolve_runner
 
     if resolve_runner(runner, list(sources)) == "processes":

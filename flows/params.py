@@ -107,8 +107,8 @@ class SourceParams(BaseModel):
     chunk_rows: int = Field(DEFAULT_CHUNK_ROWS, ge=1_000, title="Rows per chunk",
                             description="Rows read and checked at a time; memory use grows with it")
     runner: Literal["auto", "processes", "threads", "dask"] = Field(
-        "auto", title="Runner", description="Where chunks are checked: processes (every core, about 3 s to "
-        "start), threads (starts at once), dask (a local Dask cluster, or the scheduler below), or auto: "
+        "auto", title="Runner", description="Where chunks are checked: processes (every core, a few "
+        "seconds to start), threads (starts at once), dask (a local Dask cluster, or the scheduler below), or auto: "
         "processes from 32 MB of input or for remote files, else threads")
     workers: int = Field(2, ge=1, le=64, title="Workers",
                          description="Worker processes, threads or local Dask workers")

@@ -43,7 +43,7 @@ class Text(pandas_engine.STRING):
     """Arrow-backed pandas text (the ``str`` dtype every chunk column has), checked by its dtype alone.
 
     Pandera's own ``str`` check answers per element even when the dtype matches, and then builds
-    (empty) failure cases and their printout for every column of every chunk: ~1 ms a column.
+    (empty) failure cases and their printout for every column of every chunk.
     """
 
     def check(self, pandera_dtype, data_container=None) -> bool:

@@ -45,9 +45,8 @@ from pinpoint_etl.sources.streams import ESCAPE_ERRORS
 from pinpoint_etl.storage.errors import translate
 from pinpoint_etl.storage.uris import display_name, split_compression
 
-# bytes scanned at a time: a block and its masks stay in the CPU cache (8 MiB scanned 1M rows in
-# 0.71 s, 256 KiB in 0.30-0.43 s) and below glibc's mmap threshold, where 8 MiB left ~60 MB of heap
-# behind in the driver
+# bytes scanned at a time: a block and its masks stay in the CPU cache and below glibc's mmap
+# threshold (8 MiB blocks were slower and left heap behind in the driver: bench/README.md, runs J and K)
 SCAN_BLOCK = 256 << 10
 
 
@@ -138,7 +137,7 @@ def read_piece(piece: CsvPiece) -> tuple[pa.Table, list[Malformed]]:
                           f"{table.num_rows} (please report this; a compressed copy of the file, .gz, is read "
                           "without the scan)", source=source, row=piece.first_row)
     # one chunk per column, a column at a time: the parsed blocks of each go as its copy is made, and
-    # go back to the system at once (Arrow's allocator would keep them: ~30 MB on 100,000 rows)
+    # go back to the system at once (Arrow's allocator would keep them)
     names, columns = table.column_names, table.columns
     del table
     for i, column in enumerate(columns):

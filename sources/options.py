@@ -15,10 +15,9 @@ ON_MALFORMED: tuple[str, ...] = ("reject", "fail")
 _DELIMITER_ALIASES = {"\\t": "\t", "tab": "\t", "TAB": "\t"}
 
 
-#: rows per chunk unless told: a worker holds ~1 KB per row at its peak (the raw and the normalised
-#: values, Arrow's and the parser's working memory), so that validate's whole process tree (driver,
-#: fork server, two workers) stays under 500 MB: 1M rows took 441-448 MB at 80,000 rows and 458-483 MB
-#: at 100,000; 5M rows 453-465 and 494-500 MB (bench/README.md, runs J and K)
+#: rows per chunk unless told: a worker's peak grows with its chunk (the raw and the normalised values,
+#: Arrow's and the parser's working memory); this keeps validate's whole process tree (driver, fork
+#: server, two workers) under the memory target (bench/README.md, runs J and K)
 DEFAULT_CHUNK_ROWS = 80_000
 
 

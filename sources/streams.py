@@ -38,7 +38,7 @@ def bad_byte(text: str) -> int | None:
 
 def has_stray_quote(data: bytes, neighbours: bytes) -> bool:
     """True if a quote in ``data[1:-1]`` has a byte outside ``neighbours`` on both sides (vectorised:
-    a regex over every byte cost ~4.7 s for a 200 MB file here, this ~0.1 s)."""
+    a regex over every byte was far slower)."""
     buf = np.frombuffer(data, dtype=np.uint8)
     at = np.flatnonzero(buf[1:-1] == ord('"')) + 1
     if not at.size:

@@ -78,7 +78,7 @@ def _rejects(raw: pd.DataFrame, reasons: pd.Series):
 
 def _write_csv_lines(path: str, table: pa.Table, columns: list[str], keep: np.ndarray) -> None:
     """Write the ``keep`` rows of ``table`` to ``path`` as CSV lines (``columns``), a slice of rows at a
-    time: the encoded bytes of a slice are held at once, not those of the chunk (~20 MB), and no
+    time: the encoded bytes of a slice are held at once, not those of the chunk, and no
     filtered copy of the table is made."""
     with open(path, "wb") as fh:
         for i in range(0, table.num_rows, _LINES_SLICE):
@@ -119,7 +119,6 @@ def stage_chunk(task: ChunkTask) -> ChunkResult:
         raise ColumnError(exc.detail, source=source) from None
     raw = apply_columns(raw.reset_index(drop=True), plan)
     # the parser's blocks, freed by now, would otherwise stay resident under the normalisers' peak
-    # (+20 MB for 100,000 rows)
     release_memory()
     result = ChunkResult(index=task.index, source=source, rows_read=len(raw) + len(malformed),
                          source_rows=len(raw) + len(malformed), rows_without_endpoint=len(malformed))

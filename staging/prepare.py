@@ -302,7 +302,7 @@ def _pass_two(opts, spills, keys: tuple[KeyStore, list[str]], result: Prepared, 
     result.rows_superseded = len(decided.superseded)
     offset = 0
     # spilled chunks are deleted as soon as they are written out, so the disk a run needs stays about
-    # the size of its output; on a thread (freeing a file's cached pages takes ~20 ms a chunk), and a
+    # the size of its output; on a thread (freeing a file's cached pages takes time), and a
     # file it fails to delete goes with the run's temporary folder
     deletions = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pinpoint-etl-cleanup")
     try:

@@ -111,7 +111,7 @@ def normalise(frame: pd.DataFrame, *, default_region: str | None = None) -> Norm
             for rule, n in counts.items():
                 changes[rule] += n
         del values
-        release_arrow_memory()  # the address rule's temporaries are a chunk's largest (~25 MB on 100,000 rows)
+        release_arrow_memory()  # the address rule's temporaries are a chunk's largest
     for column, rule, fn in _FIELD_RULES:
         if column in out.columns:
             apply(column, rule, fn)
