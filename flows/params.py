@@ -16,6 +16,11 @@ from pinpoint_etl.sources.options import DEFAULT_CHUNK_ROWS
 from pinpoint_etl.transforms.spec import MappingSpec
 
 
+def default(model: type[BaseModel], name: str):
+    """The default of a model's field: the CLI's options take theirs from here, so they cannot drift."""
+    return model.model_fields[name].default
+
+
 def _blank_to_none(value):
     return None if value is None or (isinstance(value, str) and not value.strip()) else value
 
