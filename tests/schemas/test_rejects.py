@@ -16,7 +16,8 @@ from tests.sources.helpers import read_chunks
 
 @pytest.fixture
 def stock_backend():
-    """Pandera's own column backend for the duration of a block, ours again afterwards."""
+    """Ours for the test (whether or not the trick is switched on in this process), Pandera's own for the
+    duration of a block; the process's own again afterwards."""
 
     class Swap:
         def __enter__(self):
@@ -25,7 +26,10 @@ def stock_backend():
         def __exit__(self, *exc):
             Column.register_backend(pd.DataFrame, rejects._ColumnBackend, force=True)
 
-    return Swap()
+    before = type(Column.get_backend(check_type=pd.DataFrame))
+    Column.register_backend(pd.DataFrame, rejects._ColumnBackend, force=True)
+    yield Swap()
+    Column.register_backend(pd.DataFrame, before, force=True)
 
 
 @pytest.mark.parametrize("name", ["endpoints.csv", "endpoints.ndjson"])
