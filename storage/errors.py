@@ -23,7 +23,6 @@ import errno
 import gzip
 import re
 import sys
-import urllib.error
 import zlib
 from typing import Literal
 
@@ -63,7 +62,8 @@ def _code(exc: BaseException) -> str:
 
 def _http_status(exc: BaseException) -> int | None:
     """The status of an http(s) answer that was an error (requests or urllib), else None."""
-    if isinstance(exc, urllib.error.HTTPError):
+    urllib_error = sys.modules.get("urllib.error")  # loaded where a URL was fingerprinted (storage.http)
+    if urllib_error is not None and isinstance(exc, urllib_error.HTTPError):
         return exc.code
     requests = sys.modules.get("requests")  # loaded only where an http(s) source was opened
     if requests is not None and isinstance(exc, requests.HTTPError):
@@ -87,7 +87,9 @@ def _connection_trouble(exc: BaseException) -> bool:
     if requests is not None and isinstance(exc, (requests.ConnectionError, requests.Timeout,
                                                  requests.exceptions.ChunkedEncodingError)):
         return True
-    if isinstance(exc, urllib.error.URLError) and not isinstance(exc, urllib.error.HTTPError):
+    urllib_error = sys.modules.get("urllib.error")
+    if urllib_error is not None and isinstance(exc, urllib_error.URLError) \
+            and not isinstance(exc, urllib_error.HTTPError):
         return isinstance(exc.reason, (OSError, TimeoutError))
     return isinstance(exc, (bce.ConnectionError, bce.HTTPClientError, ConnectionError, TimeoutError))
 

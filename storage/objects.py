@@ -14,7 +14,6 @@ from typing import BinaryIO
 from botocore.exceptions import ClientError
 
 from pinpoint_etl.core.errors import ConfigError
-from pinpoint_etl.storage import http
 from pinpoint_etl.storage.errors import AWS_EXCEPTIONS, translate
 from pinpoint_etl.storage.uris import display_name, is_http, is_s3, split_compression, split_s3
 
@@ -96,6 +95,8 @@ def fingerprint(uri: str, *, s3=None) -> str:
     if is_s3(uri):
         found = head(s3, uri)
         return f"{uri}|{found.get('ETag')}|{found.get('ContentLength')}"
+    from pinpoint_etl.storage import http  # urllib.request, http.client, email: for the driver's run id only
+
     if is_http(uri):
         return http.fingerprint(uri)
     try:
