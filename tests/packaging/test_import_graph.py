@@ -1,8 +1,8 @@
 """No import cycle between the top-level packages, nor between the modules of one (issue #16).
 
 The graph is read from the source with stdlib ast: every import, at module level or inside a function
-(a lazy import closes a cycle as surely at run time), except those under ``if TYPE_CHECKING:``. The one
-listed exception is inside the local service, which is being reworked on its own branch.
+(a lazy import closes a cycle as surely at run time), except those under ``if TYPE_CHECKING:``. The local
+service is included: it has none either.
 """
 
 from __future__ import annotations
@@ -12,14 +12,6 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[2]
 PACKAGES = tuple(sorted(p.parent.name for p in ROOT.glob("*/__init__.py") if p.parent.name != "tests"))
-
-#: Module cycles left as they are on purpose, each listed whole: local/ belongs to the local-store branch,
-#: which rewrites it. Delete an entry once it is gone; a cycle not listed here fails.
-KNOWN_CYCLES = (
-    frozenset({"pinpoint_etl.local", "pinpoint_etl.local.export_runner", "pinpoint_etl.local.import_runner",
-               "pinpoint_etl.local.responses"}),
-)
-
 
 def _module_name(path: Path) -> str:
     rel = path.relative_to(ROOT).with_suffix("")
@@ -103,8 +95,7 @@ def cycles(graph: dict[str, set[str]]) -> list[set[str]]:
 
 
 def test_no_cycle_between_modules():
-    found = [sorted(c) for c in cycles(import_graph()) if frozenset(c) not in KNOWN_CYCLES]
-    assert found == []
+    assert [sorted(c) for c in cycles(import_graph())] == []
 
 
 def test_no_cycle_between_packages():
