@@ -52,43 +52,6 @@ _PHONE_RE = re.compile(
 _SEPARATORS = re.compile(r"[ \-()/\u00a0]|\..*\.")  # a single dot is a decimal point, two or more a grouping
 
 
-def mask_email(value: str) -> str:
-    """``mary.major@example.com`` → ``m***@example.com``."""
-    local, sep, domain = value.partition("@")
-    if not sep:
-        return mask_value(value)
-    return f"{local[:1]}***@{domain}"
-
-
-def mask_phone(value: str) -> str:
-    """``+12065550100`` → ``+1******0100`` (keeps the first and last four characters)."""
-    v = value.strip()
-    if len(v) <= 6:
-        return "*" * len(v)
-    return v[:2] + "*" * (len(v) - 6) + v[-4:]
-
-
-def mask_value(value: str) -> str:
-    """Generic mask for a value of unknown kind: keep the first and last character."""
-    v = str(value)
-    if len(v) <= 2:
-        return "*" * len(v)
-    return f"{v[0]}{'*' * min(len(v) - 2, 8)}{v[-1]}"
-
-
-def mask_address(value: object, channel: str | None = None) -> str:
-    """Mask an endpoint Address according to its channel (emails and phones always masked)."""
-    if value is None:
-        return ""
-    text = str(value)
-    ch = (channel or "").upper()
-    if ch == "EMAIL" or "@" in text:
-        return mask_email(text)
-    if ch in {"SMS", "VOICE"} or re.fullmatch(r"\+?[\d\s().\-]{6,}", text):
-        return mask_phone(text)
-    return mask_value(text) if ch else text
-
-
 def _phone(m: re.Match) -> str:
     text = m.group(0)
     if m.group("ext"):

@@ -8,6 +8,8 @@ import ctypes
 
 import pyarrow as pa
 
+from pinpoint_etl.core import tricks
+
 
 def _libc_malloc_trim():
     try:
@@ -21,11 +23,13 @@ _MALLOC_TRIM = _libc_malloc_trim()
 
 def release_arrow_memory() -> None:
     """Give back the pages Arrow's allocator holds for reuse (cheap: call it between steps)."""
-    pa.default_memory_pool().release_unused()
+    if tricks.enabled("release_memory"):
+        pa.default_memory_pool().release_unused()
 
 
 def release_memory() -> None:
-    """:func:`release_arrow_memory`, and the C heap's free blocks (~7 ms)."""
-    release_arrow_memory()
-    if _MALLOC_TRIM is not None:
-        _MALLOC_TRIM(0)
+    """:func:`release_arrow_memory`, and the C heap's free blocks (a process-wide trick: ``core.tricks``)."""
+    if tricks.enabled("release_memory"):
+        pa.default_memory_pool().release_unused()
+        if _MALLOC_TRIM is not None:
+            _MALLOC_TRIM(0)

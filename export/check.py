@@ -16,7 +16,7 @@ from pyarrow import feather
 from pinpoint_etl.export.columns import is_import_column
 from pinpoint_etl.export.records import Chunk, is_number_column
 from pinpoint_etl.export.report import ExportReport
-from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.core import catalogue as cat
 from pinpoint_etl.schemas.exported import anomalies
 from pinpoint_etl.transforms.values import parse_number
 

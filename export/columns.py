@@ -8,7 +8,7 @@ EffectiveDate and EndpointStatus in that order. An empty export still has a head
 
 from __future__ import annotations
 
-from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.core import catalogue as cat
 from pinpoint_etl.schemas.exported import EXPORT_ONLY_FIELDS
 from pinpoint_etl.staging.writers import ordered_columns
 

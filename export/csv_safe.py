@@ -19,7 +19,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pinpoint_etl.transforms._strings import to_numpy_bool
+from pinpoint_etl.transforms.strings import to_numpy_bool
 from pinpoint_etl.transforms.values import NUMBER_RE
 
 TRIGGERS = ("=", "+", "-", "@", "\t", "\r")

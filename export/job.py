@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pinpoint_etl.core.errors import JobTimeoutError, PipelineError, TransientError
 from pinpoint_etl.export.options import ExportOptions
 from pinpoint_etl.export.report import ExportReport
-from pinpoint_etl.pinpoint import s3io
+from pinpoint_etl.storage import objects
 from pinpoint_etl.pinpoint.jobs import JobSnapshot, PollPolicy, create_export_job, poll_job, retry_transient
 
 
@@ -61,9 +61,9 @@ def run_job(target, opts: ExportOptions, prefix_uri: str, run_id: str,
 def raw_files(target, prefix_uri: str) -> list[dict]:
     """Pinpoint's ``.gz`` files under the job's prefix, in key order: ``{uri, bytes, sse}``."""
     s3, owner = target.clients.s3, target.write_options.expected_owner
-    found = sorted(s3io.list_objects(s3, prefix_uri, suffix=".gz", expected_owner=owner), key=lambda o: o["key"])
+    found = sorted(objects.list_objects(s3, prefix_uri, suffix=".gz", expected_owner=owner), key=lambda o: o["key"])
     return [{"uri": o["uri"], "bytes": o["size"],
-             "sse": s3io.object_encryption(s3, o["uri"], expected_owner=owner)} for o in found]
+             "sse": objects.object_encryption(s3, o["uri"], expected_owner=owner)} for o in found]
 
 
 def check_encryption(report: ExportReport, files: list[dict], bucket: str) -> None:
@@ -93,9 +93,9 @@ def clean_up(target, report: ExportReport, job: JobResult, opts: ExportOptions) 
     s3, owner = target.clients.s3, target.write_options.expected_owner
     try:
         uris = [f["uri"] for f in report.exported] or [  # else a failed job's pieces, if any
-            o["uri"] for o in s3io.list_objects(s3, report.export_prefix, suffix=".gz", expected_owner=owner)]
+            o["uri"] for o in objects.list_objects(s3, report.export_prefix, suffix=".gz", expected_owner=owner)]
         if uris:
-            s3io.delete_objects(s3, uris, expected_owner=owner)
+            objects.delete_objects(s3, uris, expected_owner=owner)
     except PipelineError as exc:
         report.raw_kept = True
         report.warn(f"run {report.run_id}: could not delete the raw export files under {report.export_prefix}: "

@@ -8,7 +8,7 @@ from typing import Literal
 from pydantic import BaseModel, Field
 
 from pinpoint_etl.core.errors import ConfigError
-from pinpoint_etl.pinpoint import s3io
+from pinpoint_etl.storage import uris
 
 ExportFormat = Literal["csv", "ndjson", "parquet"]
 EXTENSIONS: dict[str, str] = {"csv": ".csv", "ndjson": ".ndjson", "parquet": ".parquet"}
@@ -62,8 +62,8 @@ def output_uri(opts: ExportOptions, run_base: str, run_id: str) -> str:
     if not opts.out:
         return f"{run_base}/endpoints{ext}"
     out = opts.out
-    if s3io.is_s3(out):
-        s3io.split_s3(out)
+    if uris.is_s3(out):
+        uris.split_s3(out)
         return f"{out}endpoints-{run_id}{ext}" if out.endswith("/") else out
     if out.endswith(("/", os.sep)) or os.path.isdir(out):
         return os.path.join(os.path.abspath(out), f"endpoints-{run_id}{ext}")

@@ -22,12 +22,12 @@ import pandas as pd
 import pyarrow as pa
 
 from pinpoint_etl.core.errors import TerminalError
-from pinpoint_etl.pinpoint import s3io
-from pinpoint_etl.pinpoint.errors import AWS_EXCEPTIONS, translate
-from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.storage import objects
+from pinpoint_etl.storage.errors import AWS_EXCEPTIONS, translate
+from pinpoint_etl.core import catalogue as cat
 from pinpoint_etl.sources.flatten import ColumnBuilder
 from pinpoint_etl.sources.frames import to_frame
-from pinpoint_etl.transforms._strings import map_unique
+from pinpoint_etl.transforms.strings import map_unique
 from pinpoint_etl.transforms.location import canonical_coordinate
 from pinpoint_etl.transforms.values import canonical_number, normalise_metric, parse_number
 
@@ -56,7 +56,7 @@ def exact_coordinate(text: str) -> str:
 def _lines(uri: str, s3) -> Iterator[tuple[int, bytes]]:
     """(line number, line) of one exported file, streamed and decompressed; blank lines skipped."""
     try:
-        with s3io.open_read(uri, s3=s3) as fh:
+        with objects.open_read(uri, s3=s3) as fh:
             for number, line in enumerate(fh, 1):
                 if line.strip():
                     yield number, line
@@ -76,14 +76,6 @@ def _chunk(table: pa.Table, where: list[tuple[str, int]]) -> Chunk:
         elif cat.base_name(c) in COORDINATES:
             frame[c] = map_unique(frame[c], exact_coordinate)[0]
     return Chunk(frame, where)
-
-
-def frame_of(records: list[dict]) -> pd.DataFrame:
-    """Endpoint records (already parsed) as one chunk's frame: what :func:`read_chunks` makes of them."""
-    builder = ColumnBuilder()
-    for record in records:
-        builder.add(record)
-    return _chunk(builder.table(), []).frame
 
 
 def read_chunks(uris: list[str], s3, chunk_rows: int, unreadable: Callable[[str, int], None]) -> Iterator[Chunk]:

@@ -28,7 +28,7 @@ from pinpoint_etl.export.options import ExportOptions, output_uri
 from pinpoint_etl.export.records import read_chunks
 from pinpoint_etl.export.report import ExportReport, job_error, new_run_id, now
 from pinpoint_etl.export.write import OutputWriter
-from pinpoint_etl.pinpoint import s3io
+from pinpoint_etl.storage import uris, write
 from pinpoint_etl.pinpoint.jobs import JobSnapshot
 
 
@@ -55,7 +55,7 @@ def run_export(target, opts: ExportOptions, runtime: ExportRuntime, *, run_id: s
                spill_dir: str | None = None) -> ExportReport:
     """The whole export of a configured ``target`` (see module docstring)."""
     run_id = run_id or new_run_id()
-    run_base = s3io.join(f"s3://{target.bucket}", target.prefix, run_id) if target.prefix \
+    run_base = uris.join(f"s3://{target.bucket}", target.prefix, run_id) if target.prefix \
         else f"s3://{target.bucket}/{run_id}"
     prefix_uri = f"{run_base}/export/"
     report = ExportReport(run_id=run_id, status="failed", target=scrub(target.label), application_id=target.application_id,
@@ -118,7 +118,7 @@ def finish(report: ExportReport, target, run_base: str, runtime: ExportRuntime) 
     """Write ``report.json`` beside the export (a failure to is an error in the report) and publish it."""
     report.finished = now()
     try:
-        s3io.write_bytes(f"{run_base}/report.json", report.to_json().encode(), s3=target.clients.s3,
+        write.write_bytes(f"{run_base}/report.json", report.to_json().encode(), s3=target.clients.s3,
                          options=target.write_options)
     except PipelineError as exc:  # the report still reaches the caller
         report.error(f"run {report.run_id}: could not write {run_base}/report.json: {exc}")

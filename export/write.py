@@ -1,4 +1,4 @@
-"""The output file, written from the spilled chunks all or nothing (``s3io.open_write``), local or ``s3://``.
+"""The output file, written from the spilled chunks all or nothing (``storage.write.open_write``), local or ``s3://``.
 
 CSV and NDJSON use the import's encoders (``staging.writers``: repeated headers for slots, nested objects
 and arrays, metrics as JSON numbers; ``lenient``: a number field holding text stays text). CSV values a
@@ -13,8 +13,9 @@ import pyarrow as pa
 from pinpoint_etl.export.csv_safe import neutralise_array
 from pinpoint_etl.export.options import ExportFormat
 from pinpoint_etl.export.records import is_number_column
-from pinpoint_etl.pinpoint import s3io
-from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.storage.uris import is_s3
+from pinpoint_etl.storage.write import open_write
+from pinpoint_etl.core import catalogue as cat
 from pinpoint_etl.staging.writers import csv_header, csv_rows, ndjson_rows
 from pinpoint_etl.transforms.values import parse_number
 
@@ -49,7 +50,7 @@ class OutputWriter:
         self.rows = 0
         self.bytes = 0
         self.neutralised: dict[str, int] = {}
-        self._cm = s3io.open_write(uri, s3=s3 if s3io.is_s3(uri) else None, options=write_options)
+        self._cm = open_write(uri, s3=s3 if is_s3(uri) else None, options=write_options)
         self._fh = self._cm.__enter__()
         self._parquet = None
         if fmt == "csv":

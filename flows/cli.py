@@ -15,7 +15,7 @@ from typing import List, Optional
 import typer
 from rich.console import Console
 
-from pinpoint_etl.sources.options import DEFAULT_CHUNK_ROWS
+from pinpoint_etl.flows.params import ImportOptions, SourceParams, TargetParams, default
 
 app = typer.Typer(add_completion=False, no_args_is_help=True, rich_markup_mode=None,
                   help="Bulk import/export of Amazon Pinpoint endpoints, with a bundled local Pinpoint-compatible "
@@ -88,8 +88,8 @@ def _write_report(report, path: Optional[Path]) -> None:
 
 
 def _start_workers_early(runner: str, sources: List[str]) -> None:
-    """Start the warm worker processes now when the run will use them: they warm up (~3 s) while
-    this process imports and reads."""
+    """Start the warm worker processes now when the run will use them: they warm up while this
+    process imports and reads."""
     from pinpoint_etl.staging.executors import process_context, resolve_runner
 
     if resolve_runner(runner, list(sources)) == "processes":
@@ -121,24 +121,24 @@ def main_options(debug: bool = typer.Option(False, "--debug", help="Show traceba
 
 
 SOURCES = typer.Argument(..., help="Local paths, globs, s3:// URIs or prefixes, http(s):// URLs (.gz/.bz2/.zst ok).")
-DELIM = typer.Option(",", "--delimiter", "-d", help="CSV delimiter.")
-ENC = typer.Option("utf-8", "--encoding", help="Source text encoding (UTF-8 with or without BOM by default).")
-FMT = typer.Option("auto", "--format", help="auto (by extension), csv, json or ndjson.")
+DELIM = typer.Option(default(SourceParams, "delimiter"), "--delimiter", "-d", help="CSV delimiter.")
+ENC = typer.Option(default(SourceParams, "encoding"), "--encoding", help="Source text encoding (UTF-8 with or without BOM by default).")
+FMT = typer.Option(default(SourceParams, "format"), "--format", help="auto (by extension), csv, json or ndjson.")
 MAP = typer.Option(None, "--map", help="Column mapping SRC=DST (repeatable); SRC=- drops a column.")
 MAPFILE = typer.Option(None, "--mapping-file", help="A mapping spec (YAML/JSON: endpoints, fields; draft one with "
                        "'pinpoint-etl map init SOURCE'), or a JSON file {source column: Pinpoint name}.")
-MALFORMED = typer.Option("reject", "--on-malformed", help="A record that is not CSV/JSON (ragged row, broken line): "
+MALFORMED = typer.Option(default(SourceParams, "on_malformed"), "--on-malformed", help="A record that is not CSV/JSON (ragged row, broken line): "
                          "reject (and read on) or fail.")
 MAX_REJECTS = typer.Option(None, "--max-rejects", help="Fail the run before any import job when more rows are rejected.")
 MAX_RATIO = typer.Option(None, "--max-reject-ratio", help="Fail the run before any import job when more than this share "
                          "of the rows read is rejected (0.05 = 5 %).")
-FOLD = typer.Option(False, "--fold-unknown", help="Fold unknown columns into Attributes.<name> instead of failing.")
+FOLD = typer.Option(default(SourceParams, "fold_unknown"), "--fold-unknown", help="Fold unknown columns into Attributes.<name> instead of failing.")
 REGION_DEFAULT = typer.Option(None, "--default-region", help="Country (ISO alpha-2) for national phone numbers.")
-CHUNK = typer.Option(DEFAULT_CHUNK_ROWS, "--chunk-rows", help="Rows per chunk; bounds memory.")
+CHUNK = typer.Option(default(SourceParams, "chunk_rows"), "--chunk-rows", help="Rows per chunk; bounds memory.")
 REPORT = typer.Option(None, "--report", help="Write the JSON run report to this file.")
-RUNNER = typer.Option("auto", "--runner", help="Where chunks are processed: auto (processes from 32 MB of input, "
+RUNNER = typer.Option(default(SourceParams, "runner"), "--runner", help="Where chunks are processed: auto (processes from 32 MB of input, "
                       "else threads), processes, threads or dask.")
-WORKERS = typer.Option(2, "--workers", help="Worker processes, threads, or Dask LocalCluster workers.")
+WORKERS = typer.Option(default(SourceParams, "workers"), "--workers", help="Worker processes, threads, or Dask LocalCluster workers.")
 DASK = typer.Option(None, "--dask-address", help="Existing Dask scheduler address (instead of a LocalCluster).")
 
 
@@ -150,7 +150,7 @@ def validate_cmd(
     mapping_file: Optional[str] = MAPFILE, fold_unknown: bool = FOLD, default_region: Optional[str] = REGION_DEFAULT,
     chunk_rows: int = CHUNK, runner: str = RUNNER, workers: int = WORKERS, dask_address: Optional[str] = DASK,
     on_malformed: str = MALFORMED, max_rejects: Optional[int] = MAX_REJECTS, max_reject_ratio: Optional[float] = MAX_RATIO,
-    staged_format: str = typer.Option("CSV", "--staged-format", help="CSV or JSON import files."),
+    staged_format: str = typer.Option(default(ImportOptions, "staged_format"), "--staged-format", help="CSV or JSON import files."),
     report: Optional[Path] = REPORT,
     quiet: bool = typer.Option(False, "--quiet", "-q", help="No progress bars or summary table."),
 ):
@@ -183,7 +183,7 @@ def import_cmd(
     application_id: Optional[str] = typer.Option(None, "--application-id", envvar="PINPOINT_APPLICATION_ID",
                                                  help="Pinpoint application (project) id."),
     bucket: Optional[str] = typer.Option(None, "--bucket", envvar="PINPOINT_ETL_BUCKET", help="S3 staging bucket."),
-    prefix: str = typer.Option("pinpoint-etl", "--prefix", help="Key prefix for staged files."),
+    prefix: str = typer.Option(default(TargetParams, "prefix"), "--prefix", help="Key prefix for staged files."),
     role_arn: Optional[str] = typer.Option(None, "--role-arn", envvar="PINPOINT_IMPORT_ROLE_ARN",
                                            help="IAM role Pinpoint assumes to read the staged files."),
     region: Optional[str] = typer.Option(None, "--region", help="AWS region."),
@@ -191,21 +191,21 @@ def import_cmd(
                                                     help="prefect-aws AwsCredentials block name."),
     expected_bucket_owner: Optional[str] = typer.Option(None, "--expected-bucket-owner",
                                                         help="Account id that must own the bucket."),
-    sse: str = typer.Option("AES256", "--sse", help="Server-side encryption: AES256 or aws:kms."),
+    sse: str = typer.Option(default(TargetParams, "sse"), "--sse", help="Server-side encryption: AES256 or aws:kms."),
     kms_key_id: Optional[str] = typer.Option(None, "--kms-key-id", help="KMS key for --sse aws:kms."),
-    register_endpoints: bool = typer.Option(True, "--register-endpoints/--no-register-endpoints",
+    register_endpoints: bool = typer.Option(default(ImportOptions, "register_endpoints"), "--register-endpoints/--no-register-endpoints",
                                             help="Create/update the endpoints in the project."),
     segment_name: Optional[str] = typer.Option(None, "--segment-name", help="Define an imported segment by this name."),
     segment_id: Optional[str] = typer.Option(None, "--segment-id", help="Add the endpoints to this existing segment."),
-    staged_format: str = typer.Option("CSV", "--staged-format", help="CSV or JSON import files."),
-    max_concurrent_jobs: int = typer.Option(2, "--max-concurrent-jobs", help="Import jobs running at once."),
-    max_job_bytes: int = typer.Option(1024 ** 3, "--max-job-bytes", help="Largest import file per job."),
-    poll_initial: float = typer.Option(1.0, "--poll-initial", help="First delay between status polls (s)."),
-    poll_max: float = typer.Option(30.0, "--poll-max", help="Longest delay between status polls (s)."),
-    timeout: float = typer.Option(4 * 3600.0, "--timeout", help="Give up polling a job after this many seconds."),
-    keep_staged: bool = typer.Option(False, "--keep-staged/--delete-staged",
+    staged_format: str = typer.Option(default(ImportOptions, "staged_format"), "--staged-format", help="CSV or JSON import files."),
+    max_concurrent_jobs: int = typer.Option(default(ImportOptions, "max_concurrent_jobs"), "--max-concurrent-jobs", help="Import jobs running at once."),
+    max_job_bytes: int = typer.Option(default(ImportOptions, "max_job_bytes"), "--max-job-bytes", help="Largest import file per job."),
+    poll_initial: float = typer.Option(default(ImportOptions, "poll_initial_seconds"), "--poll-initial", help="First delay between status polls (s)."),
+    poll_max: float = typer.Option(default(ImportOptions, "poll_max_seconds"), "--poll-max", help="Longest delay between status polls (s)."),
+    timeout: float = typer.Option(default(ImportOptions, "timeout_seconds"), "--timeout", help="Give up polling a job after this many seconds."),
+    keep_staged: bool = typer.Option(default(ImportOptions, "keep_staged"), "--keep-staged/--delete-staged",
                                      help="Keep the staged import files after a successful run (default: delete)."),
-    force: bool = typer.Option(False, "--force", help="Stage and import again even if this exact input "
+    force: bool = typer.Option(default(ImportOptions, "force"), "--force", help="Stage and import again even if this exact input "
                                                       "(same content and options) was imported before."),
     local: bool = typer.Option(False, "--local", help="Use the bundled local service even if AWS is configured."),
     report: Optional[Path] = REPORT,
@@ -313,15 +313,17 @@ _register_map(app, guard=_guard)
 
 
 def main() -> None:
+    from pinpoint_etl.core import tricks
+
     from pinpoint_etl.sources.frames import defer_pandas
 
     defer_pandas()  # before any thread starts: a driver whose chunks go to worker processes never loads pandas
     try:
         app(prog_name="pinpoint-etl")
     except SystemExit as exc:
-        if _DONE["validate"]:
+        if _DONE["validate"] and tricks.enabled("fast_exit"):
             # nothing is left to clean up (no Prefect, no AWS client, no thread or child process), so skip
-            # the interpreter's teardown of pandas, pyarrow and Pandera: ~0.3 s of every run
+            # the interpreter's teardown of pandas, pyarrow and Pandera
             import atexit
 
             atexit._run_exitfuncs()  # multiprocessing's temporary folder, logging: what the exit handlers do

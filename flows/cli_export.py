@@ -14,6 +14,8 @@ from typing import Any, Callable, Optional
 import typer
 from rich.console import Console
 
+from pinpoint_etl.export.options import ExportOptions
+from pinpoint_etl.flows.params import TargetParams, default
 from pinpoint_etl.flows.runtime import ConsoleRuntime
 
 out = Console(soft_wrap=True)
@@ -107,12 +109,12 @@ def export_cmd(
                                                              "the --out extension, else csv."),
     segment_id: Optional[str] = typer.Option(None, "--segment-id", help="Export only this segment."),
     segment_version: Optional[int] = typer.Option(None, "--segment-version", help="Segment version (default latest)."),
-    export_fields: bool = typer.Option(False, "--export-fields", help="Also write ApplicationId, CohortId, "
+    export_fields: bool = typer.Option(default(ExportOptions, "export_fields"), "--export-fields", help="Also write ApplicationId, CohortId, "
                                        "CreationDate, EffectiveDate, EndpointStatus (not import-ready)."),
     application_id: Optional[str] = APP_ID,
     bucket: Optional[str] = typer.Option(None, "--bucket", envvar="PINPOINT_ETL_BUCKET",
                                          help="S3 bucket Pinpoint exports into."),
-    prefix: str = typer.Option("pinpoint-etl", "--prefix", help="Key prefix; the export goes under "
+    prefix: str = typer.Option(default(TargetParams, "prefix"), "--prefix", help="Key prefix; the export goes under "
                                                                 "s3://BUCKET/PREFIX/RUN_ID/export/."),
     role_arn: Optional[str] = typer.Option(None, "--role-arn", envvar="PINPOINT_EXPORT_ROLE_ARN",
                                            help="IAM role Pinpoint assumes to write the export files."),
@@ -120,17 +122,17 @@ def export_cmd(
     credentials_block: Optional[str] = CREDS,
     expected_bucket_owner: Optional[str] = typer.Option(None, "--expected-bucket-owner",
                                                         help="Account id that must own the bucket."),
-    sse: str = typer.Option("AES256", "--sse", help="Server-side encryption of objects written: AES256 or aws:kms."),
+    sse: str = typer.Option(default(TargetParams, "sse"), "--sse", help="Server-side encryption of objects written: AES256 or aws:kms."),
     kms_key_id: Optional[str] = typer.Option(None, "--kms-key-id", help="KMS key for --sse aws:kms."),
-    chunk_rows: int = typer.Option(50_000, "--chunk-rows", help="Endpoints per chunk; bounds memory."),
-    poll_initial: float = typer.Option(1.0, "--poll-initial", help="First delay between status polls (s)."),
-    poll_max: float = typer.Option(30.0, "--poll-max", help="Longest delay between status polls (s)."),
-    timeout: float = typer.Option(4 * 3600.0, "--timeout", help="Give up polling the job after this many seconds."),
-    csv_safe: bool = typer.Option(True, "--csv-safe/--no-csv-safe",
+    chunk_rows: int = typer.Option(default(ExportOptions, "chunk_rows"), "--chunk-rows", help="Endpoints per chunk; bounds memory."),
+    poll_initial: float = typer.Option(default(ExportOptions, "poll_initial_seconds"), "--poll-initial", help="First delay between status polls (s)."),
+    poll_max: float = typer.Option(default(ExportOptions, "poll_max_seconds"), "--poll-max", help="Longest delay between status polls (s)."),
+    timeout: float = typer.Option(default(ExportOptions, "timeout_seconds"), "--timeout", help="Give up polling the job after this many seconds."),
+    csv_safe: bool = typer.Option(default(ExportOptions, "csv_safe"), "--csv-safe/--no-csv-safe",
                                   help="CSV: write values a spreadsheet would run as formulas (=, +, -, @, TAB, CR "
                                        "first; plain numbers excepted) with a leading ' (default); "
                                        "--no-csv-safe keeps every value exactly as Pinpoint holds it."),
-    keep_raw: bool = typer.Option(False, "--keep-raw/--delete-raw",
+    keep_raw: bool = typer.Option(default(ExportOptions, "keep_raw"), "--keep-raw/--delete-raw",
                                   help="Keep Pinpoint's raw .gz export files in S3 (default: delete them once the "
                                        "output is written)."),
     report: Optional[Path] = typer.Option(None, "--report", help="Write the JSON run report to this file."),

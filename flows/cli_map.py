@@ -6,10 +6,12 @@ from pathlib import Path
 
 import typer
 
+from pinpoint_etl.flows.params import SourceParams, default
+
 
 def draft_for(uri: str, delimiter: str, encoding: str, fmt: str, sample: int) -> str:
     """The draft spec (YAML text) for the source ``uri``, from its header and first ``sample`` rows."""
-    from pinpoint_etl.schemas.catalogue import META_COLS, base_name
+    from pinpoint_etl.core.catalogue import META_COLS, base_name
     from pinpoint_etl.sources.malformed import MalformedBatch
     from pinpoint_etl.sources.options import ReadOptions
     from pinpoint_etl.sources.read import read_header, read_tables
@@ -43,9 +45,9 @@ def register(app: typer.Typer, *, guard) -> None:
         source: str = typer.Argument(..., help="A CSV or JSON file (local, s3://, http(s)://) to draft the spec from."),
         out: Path | None = typer.Option(None, "--out", "-o", help="Write the draft here (default: print it)."),
         sample: int = typer.Option(1000, "--sample", min=1, help="Rows sampled to recognise the columns."),
-        delimiter: str = typer.Option(",", "--delimiter", "-d", help="CSV delimiter."),
-        encoding: str = typer.Option("utf-8", "--encoding", help="Source text encoding."),
-        fmt: str = typer.Option("auto", "--format", help="auto (by extension), csv, json or ndjson."),
+        delimiter: str = typer.Option(default(SourceParams, "delimiter"), "--delimiter", "-d", help="CSV delimiter."),
+        encoding: str = typer.Option(default(SourceParams, "encoding"), "--encoding", help="Source text encoding."),
+        fmt: str = typer.Option(default(SourceParams, "format"), "--format", help="auto (by extension), csv, json or ndjson."),
         force: bool = typer.Option(False, "--force", help="Overwrite --out if it exists."),
     ):
         """Draft a mapping spec (YAML) from SOURCE's header and sampled values: email, phone, country,

@@ -40,7 +40,7 @@ def stage_chunk_task(task):
 @task(name="stage-chunk", task_run_name="stage-chunk-{task.index}", cache_policy=NO_CACHE)
 def stage_chunk_process_task(task, pool):
     """``stage_chunk`` in one of the run's worker processes (``pool``); this task waits for it."""
-    from pinpoint_etl.staging.tasks import run_chunk
+    from pinpoint_etl.staging.dispatch import run_chunk
 
     return pool.submit(run_chunk, task).result()
 

@@ -23,9 +23,9 @@ from typing import TYPE_CHECKING
 from pinpoint_etl.core.errors import ConfigError, JobTimeoutError, PipelineError, TerminalError
 from pinpoint_etl.flows.params import ImportOptions, SourceParams, TargetParams
 from pinpoint_etl.flows.runtime import Runtime
-from pinpoint_etl.pinpoint import s3io
+from pinpoint_etl.storage import objects, uris, write
 from pinpoint_etl.pinpoint.claims import RunClaim
-from pinpoint_etl.pinpoint.errors import UnclearAnswer
+from pinpoint_etl.storage.errors import UnclearAnswer
 from pinpoint_etl.pinpoint.jobbook import JobBook
 from pinpoint_etl.pinpoint.jobs import (
     JobSnapshot,
@@ -75,7 +75,7 @@ class Target:
     role_arn: str
     clients: AwsClients
     label: str
-    write_options: s3io.WriteOptions = field(default_factory=s3io.WriteOptions)
+    write_options: write.WriteOptions = field(default_factory=write.WriteOptions)
 
 
 def stage_options(src: SourceParams, opts: ImportOptions | None = None) -> StageOptions:
@@ -119,12 +119,12 @@ def configure_target(t: TargetParams, *, label: str | None = None) -> Target:
     from pinpoint_etl.pinpoint.clients import check_application, make_clients  # boto3: not needed to validate locally
 
     clients = make_clients(region=t.region, credentials_block=t.credentials_block)
-    s3io.check_bucket(clients.s3, bucket, t.expected_bucket_owner)
+    objects.check_bucket(clients.s3, bucket, t.expected_bucket_owner)
     check_application(clients.pinpoint, app)
     endpoint = clients.pinpoint.meta.endpoint_url
     return Target(application_id=app, bucket=bucket, prefix=t.prefix.strip("/"), role_arn=role, clients=clients,
                   label=label or f"Pinpoint at {endpoint} ({clients.region})",
-                  write_options=s3io.WriteOptions(sse=t.sse, kms_key_id=t.kms_key_id,
+                  write_options=write.WriteOptions(sse=t.sse, kms_key_id=t.kms_key_id,
                                                   expected_owner=t.expected_bucket_owner))
 
 
@@ -157,7 +157,7 @@ def run_validate(src: SourceParams, out_dir: str, runtime: Runtime, *, staged_fo
     except KeyboardInterrupt:
         raise Interrupted("interrupted while validating; nothing was written: re-run the same command",
                           run_id=run_id) from None
-    final = s3io.join(out_base, ledger.FINAL_NAME)
+    final = uris.join(out_base, ledger.FINAL_NAME)
     os.replace(prepared.ledger_uri, final)  # no job follows: the staging ledger is the final one
     prepared.ledger_uri = final
     counts = RunCounts.from_ledger(prepared.ledger_counts, 0, rows_read=prepared.rows_read)
@@ -316,13 +316,13 @@ def run_import(src: SourceParams, target_params: TargetParams, opts: ImportOptio
 def _claimed_run(src: SourceParams, opts: ImportOptions, runtime: Runtime, target: Target, run_id: str,
                  out_base: str, claim_number: int, started: str, phase: list[str]) -> RunReport:
     s3, owner = target.clients.s3, target.write_options.expected_owner
-    left = s3io.abort_uploads(s3, f"{out_base}/", expected_owner=owner)  # we hold the claim: nobody else writes
+    left = objects.abort_uploads(s3, f"{out_base}/", expected_owner=owner)  # we hold the claim: nobody else writes
     if left:
         runtime.log(f"run {run_id}: aborted {left} unfinished upload(s) left by a run that stopped")
     phase[0] = "staging"
     if opts.force:  # the earlier staging stops counting as complete before any of its files is overwritten
-        s3io.delete_objects(s3, [f"{out_base}/manifest.json"], expected_owner=owner)
-    earlier = None if opts.force else s3io.read_bytes(f"{out_base}/manifest.json", s3=s3)
+        objects.delete_objects(s3, [f"{out_base}/manifest.json"], expected_owner=owner)
+    earlier = None if opts.force else objects.read_bytes(f"{out_base}/manifest.json", s3=s3)
     if earlier is not None:
         prepared: Prepared = from_manifest(json.loads(earlier), out_base)
         runtime.resumed(run_id)
@@ -363,9 +363,9 @@ def _claimed_run(src: SourceParams, opts: ImportOptions, runtime: Runtime, targe
     report.ledger = {"uri": final, "counts": dict(counts.fates)}
     if report.status == "succeeded" and not opts.keep_staged and prepared.parts:
         try:
-            s3io.delete_objects(s3, [p.uri for p in prepared.parts], expected_owner=owner)
+            objects.delete_objects(s3, [p.uri for p in prepared.parts], expected_owner=owner)
         except PipelineError as exc:  # every row's fate is known: the run stands, the leftovers are reported
             report.warnings.append(f"the staged import files were not deleted: {exc.detail}")
-    s3io.write_bytes(f"{out_base}/report.json", report.to_json().encode(), s3=s3, options=target.write_options)
+    write.write_bytes(f"{out_base}/report.json", report.to_json().encode(), s3=s3, options=target.write_options)
     runtime.publish(report)
     return report

@@ -11,9 +11,14 @@ from typing import Annotated, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, PlainSerializer, WithJsonSchema, model_validator
 
-from pinpoint_etl.schemas.catalogue import MAX_JOB_BYTES
+from pinpoint_etl.core.catalogue import MAX_JOB_BYTES
 from pinpoint_etl.sources.options import DEFAULT_CHUNK_ROWS
 from pinpoint_etl.transforms.spec import MappingSpec
+
+
+def default(model: type[BaseModel], name: str):
+    """The default of a model's field: the CLI's options take theirs from here, so they cannot drift."""
+    return model.model_fields[name].default
 
 
 def _blank_to_none(value):
@@ -107,8 +112,8 @@ class SourceParams(BaseModel):
     chunk_rows: int = Field(DEFAULT_CHUNK_ROWS, ge=1_000, title="Rows per chunk",
                             description="Rows read and checked at a time; memory use grows with it")
     runner: Literal["auto", "processes", "threads", "dask"] = Field(
-        "auto", title="Runner", description="Where chunks are checked: processes (every core, about 3 s to "
-        "start), threads (starts at once), dask (a local Dask cluster, or the scheduler below), or auto: "
+        "auto", title="Runner", description="Where chunks are checked: processes (every core, a few "
+        "seconds to start), threads (starts at once), dask (a local Dask cluster, or the scheduler below), or auto: "
         "processes from 32 MB of input or for remote files, else threads")
     workers: int = Field(2, ge=1, le=64, title="Workers",
                          description="Worker processes, threads or local Dask workers")

@@ -24,8 +24,8 @@ from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from typing import Literal
 
-from pinpoint_etl.pinpoint import s3io
-from pinpoint_etl.pinpoint.errors import UnclearAnswer
+from pinpoint_etl.storage import objects, uris, write
+from pinpoint_etl.storage.errors import UnclearAnswer
 from pinpoint_etl.pinpoint.stop import pause
 
 ClaimState = Literal["running", "done"]
@@ -73,7 +73,7 @@ class RunClaim:
 
     base: str
     s3: object = None
-    options: s3io.WriteOptions | None = None
+    options: write.WriteOptions | None = None
     lease: float = 120.0
     renew: float = 20.0
     wait_poll: float = 1.0
@@ -82,16 +82,16 @@ class RunClaim:
     _renewer: threading.Thread | None = None
 
     def _uri(self, number: int) -> str:
-        return s3io.join(self.base, "claims", f"{number:06d}.json")
+        return uris.join(self.base, "claims", f"{number:06d}.json")
 
     def _read(self, number: int) -> Claim | None:
-        data = s3io.read_bytes(self._uri(number), s3=self.s3)
+        data = objects.read_bytes(self._uri(number), s3=self.s3)
         return Claim(**json.loads(data)) if data is not None else None
 
     def latest(self) -> Claim | None:
         """The newest claim (claims are numbered from 1 without gaps)."""
-        if s3io.is_s3(self.base):
-            keys = [o["key"] for o in s3io.list_objects(self.s3, s3io.join(self.base, "claims") + "/", suffix=".json",
+        if uris.is_s3(self.base):
+            keys = [o["key"] for o in objects.list_objects(self.s3, uris.join(self.base, "claims") + "/", suffix=".json",
                                                          expected_owner=self.options.expected_owner
                                                          if self.options else None)]
             numbers = [int(k.rsplit("/", 1)[1][:-5]) for k in keys if k.rsplit("/", 1)[1][:-5].isdigit()]
@@ -128,13 +128,13 @@ class RunClaim:
     def _put_new(self, mine: Claim) -> bool:
         data = json.dumps(asdict(mine)).encode()
         try:
-            return s3io.put_if_absent(self._uri(mine.number), data, s3=self.s3, options=self.options)
+            return write.put_if_absent(self._uri(mine.number), data, s3=self.s3, options=self.options)
         except UnclearAnswer:  # the write may have happened: it is ours if it holds our owner token
             found = self._read(mine.number)
             return found is not None and found.owner == mine.owner
 
     def _write(self) -> None:
-        s3io.write_bytes(self._uri(self.claim.number), json.dumps(asdict(self.claim)).encode(), s3=self.s3,
+        write.write_bytes(self._uri(self.claim.number), json.dumps(asdict(self.claim)).encode(), s3=self.s3,
                          options=self.options)
 
     def _renew_loop(self) -> None:
@@ -157,9 +157,9 @@ class RunClaim:
         try:
             if keep:
                 self._write()
-            elif s3io.is_s3(self.base):
-                s3io.delete_objects(self.s3, [o["uri"] for o in s3io.list_objects(
-                    self.s3, s3io.join(self.base, "claims") + "/",
+            elif uris.is_s3(self.base):
+                objects.delete_objects(self.s3, [o["uri"] for o in objects.list_objects(
+                    self.s3, uris.join(self.base, "claims") + "/",
                     expected_owner=self.options.expected_owner if self.options else None)],
                     expected_owner=self.options.expected_owner if self.options else None)
             else:

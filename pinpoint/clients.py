@@ -106,7 +106,7 @@ def aws_target_configured() -> bool:
 def check_application(pinpoint, application_id: str) -> None:
     """GetApp: a ConfigError (or TransientError) before any work if the application is not reachable."""
     from pinpoint_etl.core.errors import TransientError
-    from pinpoint_etl.pinpoint.errors import AWS_EXCEPTIONS, translate
+    from pinpoint_etl.storage.errors import AWS_EXCEPTIONS, translate
 
     try:
         pinpoint.get_app(ApplicationId=application_id)

@@ -12,7 +12,7 @@ import json
 import threading
 from dataclasses import dataclass, field
 
-from pinpoint_etl.pinpoint import s3io
+from pinpoint_etl.storage import objects, uris, write
 
 NAME = "jobs.json"
 
@@ -22,16 +22,16 @@ class JobBook:
     uri: str
     run_id: str
     s3: object = None
-    options: s3io.WriteOptions | None = None
+    options: write.WriteOptions | None = None
     parts: dict[str, dict] = field(default_factory=dict)
     replaced: list[str] = field(default_factory=list)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     @classmethod
-    def load(cls, base: str, run_id: str, *, s3=None, options: s3io.WriteOptions | None = None) -> JobBook:
-        uri = s3io.join(base, NAME)
+    def load(cls, base: str, run_id: str, *, s3=None, options: write.WriteOptions | None = None) -> JobBook:
+        uri = uris.join(base, NAME)
         book = cls(uri=uri, run_id=run_id, s3=s3, options=options)
-        data = s3io.read_bytes(uri, s3=s3)
+        data = objects.read_bytes(uri, s3=s3)
         if data is not None:
             doc = json.loads(data)
             book.parts, book.replaced = dict(doc.get("parts", {})), list(doc.get("replaced", []))
@@ -65,4 +65,4 @@ class JobBook:
 
     def _write(self) -> None:
         doc = {"run_id": self.run_id, "parts": self.parts, "replaced": self.replaced}
-        s3io.write_bytes(self.uri, json.dumps(doc, indent=2).encode(), s3=self.s3, options=self.options)
+        write.write_bytes(self.uri, json.dumps(doc, indent=2).encode(), s3=self.s3, options=self.options)

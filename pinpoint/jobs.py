@@ -1,7 +1,7 @@
 """Pinpoint import/export jobs: create, read, poll with backoff and jitter, and list with paging.
 
 botocore ships no paginators for Pinpoint, so listing loops on ``NextToken`` here. Every
-failure becomes a TerminalError or TransientError (pinpoint.errors) naming the run and job. Waits
+failure becomes a TerminalError or TransientError (storage.errors) naming the run and job. Waits
 end at once when the run is told to stop (``pinpoint.stop``).
 """
 
@@ -15,7 +15,7 @@ from typing import Callable, Iterator, Literal
 
 from pinpoint_etl.core.errors import JobTimeoutError, TransientError
 from pinpoint_etl.core.masking import scrub
-from pinpoint_etl.pinpoint.errors import AWS_EXCEPTIONS, translate
+from pinpoint_etl.storage.errors import AWS_EXCEPTIONS, translate
 from pinpoint_etl.pinpoint.states import JobState, is_final, job_state
 from pinpoint_etl.pinpoint.stop import pause
 

@@ -14,9 +14,12 @@ from __future__ import annotations
 import json
 from dataclasses import asdict, dataclass, field
 from datetime import datetime, timezone
+from typing import TYPE_CHECKING
 
 from pinpoint_etl.report.outcomes import PartOutcome, RunCounts, RunStatus, exit_code, run_status
-from pinpoint_etl.staging.prepare import Prepared
+
+if TYPE_CHECKING:  # the report reads what staging made; staging books its rows' fates in report.outcomes
+    from pinpoint_etl.staging.prepare import Prepared
 
 __all__ = ["PartOutcome", "RunReport", "RunStatus", "import_report", "now", "validate_report"]
 

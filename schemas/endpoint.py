@@ -3,7 +3,7 @@
 Every documented import rule lives here (reference §1–§2, §6): enums, formats, value and
 count limits, per-endpoint size, Address + ChannelType for new endpoints. Column-level rules
 (attribute name length, the 250 custom attributes per application) are checked once per run
-by :func:`schemas.catalogue.check_columns` before anything is uploaded (pure Python, so the
+by :func:`core.catalogue.check_columns` before anything is uploaded (pure Python, so the
 driver process checks them without importing Pandera). Validation is lazy: every failing row
 gets every reason (:mod:`schemas.rejects` turns failure cases into the rejects table).
 
@@ -27,10 +27,10 @@ from pandera import dtypes
 from pandera.engines import pandas_engine
 from pandera.typing import Series
 
-from pinpoint_etl.schemas import catalogue as cat
-from pinpoint_etl.schemas.catalogue import check_columns  # noqa: F401 - the column-level rules, beside the row-level ones
+from pinpoint_etl.core import catalogue as cat
+from pinpoint_etl.core.catalogue import check_columns  # noqa: F401 - the column-level rules, beside the row-level ones
 from pinpoint_etl.transforms import validity as v
-from pinpoint_etl.transforms._strings import string_buffers, to_arrow
+from pinpoint_etl.transforms.strings import string_buffers, to_arrow
 
 _ATTR_RE = r"^(Attributes|User\.UserAttributes)\..+$"
 _METRIC_RE = r"^Metrics\..+$"
@@ -43,7 +43,7 @@ class Text(pandas_engine.STRING):
     """Arrow-backed pandas text (the ``str`` dtype every chunk column has), checked by its dtype alone.
 
     Pandera's own ``str`` check answers per element even when the dtype matches, and then builds
-    (empty) failure cases and their printout for every column of every chunk: ~1 ms a column.
+    (empty) failure cases and their printout for every column of every chunk.
     """
 
     def check(self, pandera_dtype, data_container=None) -> bool:

@@ -7,7 +7,7 @@ always present, and the export-only fields ``ApplicationId``, ``CohortId`` ("0"โ
 ``CreationDate`` / ``EffectiveDate`` (ISO 8601) and ``EndpointStatus`` (ACTIVE / INACTIVE).
 
 Records are flat tables of text columns with the pipeline's dotted names and slot columns
-(``Attributes.X``, ``Attributes.X#2``; see :mod:`schemas.catalogue`). Reasons name the field
+(``Attributes.X``, ``Attributes.X#2``; see :mod:`core.catalogue`). Reasons name the field
 and the rule, never the value.
 """
 
@@ -20,10 +20,10 @@ import pandas as pd
 import pandera.pandas as pa
 from pandera.typing import Series
 
-from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.core import catalogue as cat
 from pinpoint_etl.schemas.endpoint import ImportEndpoint, _col
 from pinpoint_etl.transforms import validity as v
-from pinpoint_etl.transforms._strings import set_predicate, unique_predicate
+from pinpoint_etl.transforms.strings import set_predicate, unique_predicate
 
 # Fields of EndpointResponse that an import file cannot carry (reference ยง4; UG-import).
 EXPORT_ONLY_FIELDS: Final = ("ApplicationId", "CohortId", "CreationDate", "EffectiveDate", "EndpointStatus")

@@ -9,7 +9,8 @@ from pandera.api.pandas.components import Column
 from pandera.backends.pandas.components import ColumnBackend
 from pandera.errors import FailureCaseMetadata
 
-from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.core import catalogue as cat
+from pinpoint_etl.core import tricks
 from pinpoint_etl.schemas.endpoint import ImportEndpoint
 
 
@@ -18,8 +19,7 @@ class _ColumnBackend(ColumnBackend):
 
     In lazy validation each failing column raises a ``SchemaErrors`` that the frame's backend only
     unpacks (``err.schema_errors``) to build the one summary we read; building the column's own
-    (consolidated failure cases, message) took ~10 ms per failing column, a third of Pandera's time
-    on a chunk. Registered for every ``Column`` checked in a frame: a ``Column`` validated on its
+    (consolidated failure cases, message) was a large share of Pandera's time on a chunk (a process-wide trick: ``core.tricks``). Registered for every ``Column`` checked in a frame: a ``Column`` validated on its
     own would raise ``SchemaErrors`` without ``failure_cases`` (nothing here does that).
     """
 
@@ -27,7 +27,8 @@ class _ColumnBackend(ColumnBackend):
         return FailureCaseMetadata(failure_cases=None, message={}, error_counts={})
 
 
-Column.register_backend(pd.DataFrame, _ColumnBackend, force=True)
+if tricks.enabled("pandera_column_backend"):
+    Column.register_backend(pd.DataFrame, _ColumnBackend, force=True)
 
 _PER_COLUMN = frozenset({"value contains a control character", "value is a JSON object, not text"})
 

@@ -41,11 +41,12 @@ from pinpoint_etl.sources.csv_scan import Scanner
 from pinpoint_etl.sources.frames import tag
 from pinpoint_etl.sources.malformed import Malformed, MalformedBatch
 from pinpoint_etl.sources.options import ReadOptions
-from pinpoint_etl.sources.streams import ESCAPE_ERRORS, display_name, split_compression, translate
+from pinpoint_etl.sources.streams import ESCAPE_ERRORS
+from pinpoint_etl.storage.errors import translate
+from pinpoint_etl.storage.uris import display_name, split_compression
 
-# bytes scanned at a time: a block and its masks stay in the CPU cache (8 MiB scanned 1M rows in
-# 0.71 s, 256 KiB in 0.30-0.43 s) and below glibc's mmap threshold, where 8 MiB left ~60 MB of heap
-# behind in the driver
+# bytes scanned at a time: a block and its masks stay in the CPU cache and below glibc's mmap
+# threshold (8 MiB blocks were slower and left heap behind in the driver: bench/README.md, runs J and K)
 SCAN_BLOCK = 256 << 10
 
 
@@ -77,7 +78,7 @@ def split_csv(uri: str, options: ReadOptions) -> Iterator[CsvPiece | pa.Table]:
     try:
         fh = open(uri, "rb")  # noqa: SIM115 - closed below; read in blocks
     except OSError as exc:
-        raise translate(exc, display_name(uri), options.codec) from None
+        raise translate(exc, source=display_name(uri), codec=options.codec) from None
     with fh:
         fh.seek(start)
         offset, carry, regular = start, b"", True
@@ -85,7 +86,7 @@ def split_csv(uri: str, options: ReadOptions) -> Iterator[CsvPiece | pa.Table]:
             try:
                 block = fh.read(SCAN_BLOCK)
             except OSError as exc:
-                raise translate(exc, display_name(uri), options.codec) from None
+                raise translate(exc, source=display_name(uri), codec=options.codec) from None
             data = carry + block
             if block:  # the last byte waits for the next block: whether it ends a line depends on what follows
                 region, carry, after = data[:-1], data[-1:], data[-1]
@@ -119,7 +120,7 @@ def read_piece(piece: CsvPiece) -> tuple[pa.Table, list[Malformed]]:
             fh.seek(piece.start)
             data = fh.read(piece.stop - piece.start)
     except OSError as exc:
-        raise translate(exc, source, piece.options.codec) from None
+        raise translate(exc, source=source, codec=piece.options.codec) from None
     # the streaming reader's 1 MiB blocks: parsing a piece as one block takes twice as long here
     # (the parser's working set outgrows the CPU cache), combining the blocks' chunks is cheap
     read_options, parse_options, convert_options = arrow_options(list(piece.columns), piece.options)
@@ -136,7 +137,7 @@ def read_piece(piece: CsvPiece) -> tuple[pa.Table, list[Malformed]]:
                           f"{table.num_rows} (please report this; a compressed copy of the file, .gz, is read "
                           "without the scan)", source=source, row=piece.first_row)
     # one chunk per column, a column at a time: the parsed blocks of each go as its copy is made, and
-    # go back to the system at once (Arrow's allocator would keep them: ~30 MB on 100,000 rows)
+    # go back to the system at once (Arrow's allocator would keep them)
     names, columns = table.column_names, table.columns
     del table
     for i, column in enumerate(columns):

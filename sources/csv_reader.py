@@ -34,21 +34,16 @@ import pyarrow.csv as pacsv
 
 from pinpoint_etl.core.errors import SourceError
 from pinpoint_etl.core.masking import scrub
-from pinpoint_etl.schemas.catalogue import META_COLS, slot_name
+from pinpoint_etl.core.catalogue import META_COLS, slot_name
 from pinpoint_etl.sources.csv_salvage import csv_error_detail, count_lines, salvage_tables
 from pinpoint_etl.sources.csv_scan import Scanner
 from pinpoint_etl.sources.frames import tag
 from pinpoint_etl.sources.malformed import MalformedBatch
 from pinpoint_etl.sources.options import ReadOptions
-from pinpoint_etl.sources.streams import (
-    ESCAPE_ERRORS,
-    SourceStream,
-    bad_byte,
-    decode_error,
-    display_name,
-    open_binary,
-    translate,
-)
+from pinpoint_etl.sources.streams import ESCAPE_ERRORS, SourceStream, bad_byte
+from pinpoint_etl.storage.errors import decode_error, translate
+from pinpoint_etl.storage.objects import open_source
+from pinpoint_etl.storage.uris import display_name
 
 BLOCK_SIZE = 1 << 20          # pyarrow block: bounds memory; a quoted field longer than this is an error
 HEADER_LIMIT = 1 << 20        # a header record longer than this is an unterminated quote
@@ -74,7 +69,7 @@ def read_csv_tables(uri: str, options: ReadOptions,
         columns = _read_header(stream, uri, options, transport_params)
 
         def salvage(done: int):
-            text = _text(open_binary(uri, transport_params), options)
+            text = _text(open_source(uri, transport_params), options)
             try:
                 yield from salvage_tables(text, columns, display_name(uri), options, first_row=1, first_line=1,
                                           header=True, skip_rows=done)
@@ -90,7 +85,7 @@ def read_csv_tables(uri: str, options: ReadOptions,
 def read_csv_header_at(uri: str, options: ReadOptions) -> tuple[list[str], int]:
     """The columns of the local UTF-8 file ``uri`` (as :func:`read_csv_header`) and the byte offset of
     its first record (after the BOM, blank lines before the header, and the header's line end)."""
-    stream = SourceStream(open_binary(uri))
+    stream = SourceStream(open_source(uri))
     try:
         return _read_header(stream, uri, options, None), stream.position
     finally:
@@ -107,12 +102,12 @@ def read_csv_tables_from(uri: str, options: ReadOptions, columns: list[str], sta
                          first_row: int) -> Iterator[pa.Table]:
     """Like :func:`read_csv_tables`, for the records of a local UTF-8 file from byte ``start`` (a
     record start) on, ``first_row`` being the number of the first."""
-    raw = open_binary(uri)
+    raw = open_source(uri)
     raw.seek(start)
     stream = SourceStream(raw)
 
     def salvage(done: int):
-        fh = open_binary(uri)
+        fh = open_source(uri)
         fh.seek(start)
         text = _text(fh, options)
         try:
@@ -206,7 +201,7 @@ def _stream_tables(stream: SourceStream, columns: list[str], uri: str, options: 
 
 
 def _open(uri: str, options: ReadOptions, transport_params: dict | None) -> SourceStream:
-    return SourceStream(open_binary(uri, transport_params), None if options.is_utf8 else options.codec)
+    return SourceStream(open_source(uri, transport_params), None if options.is_utf8 else options.codec)
 
 
 def _has_data(stream: SourceStream, uri: str, options: ReadOptions) -> bool:
@@ -225,7 +220,7 @@ def _stream_failure(stream: SourceStream, uri: str, options: ReadOptions, explai
         found = explain.find()
         if found is not None:
             return found
-    return translate(cause or OSError("read failed"), display_name(uri), options.codec)
+    return translate(cause or OSError("read failed"), source=display_name(uri), codec=options.codec)
 
 
 def _read_header(stream: SourceStream, uri: str, options: ReadOptions, transport_params: dict | None) -> list[str]:
@@ -329,7 +324,7 @@ class _Explainer:
         if isinstance(exc, pa.ArrowInvalid) and (found := self.find()) is not None:
             return found
         if not isinstance(exc, pa.ArrowException):
-            return translate(exc, self.source, self.options.codec)
+            return translate(exc, source=self.source, codec=self.options.codec)
         m = _RAGGED.search(str(exc))
         detail = f"expected {m.group(1)} fields, found {m.group(2)}" if m else _arrow_detail(exc)
         return SourceError(f"unreadable CSV after row {rows_before}: {detail}", source=self.source)
@@ -337,9 +332,9 @@ class _Explainer:
     def find(self) -> SourceError | None:
         """The first problem in the file, or None if the strict pass finds nothing wrong."""
         try:
-            raw = open_binary(self.uri, self.transport_params)
+            raw = open_source(self.uri, self.transport_params)
         except Exception as exc:  # noqa: BLE001
-            return translate(exc, self.source, self.options.codec)
+            return translate(exc, source=self.source, codec=self.options.codec)
         text = io.TextIOWrapper(raw, encoding=self.options.text_codec, errors=ESCAPE_ERRORS, newline="")
         reader = csv.reader(text, delimiter=self.options.delimiter, quotechar='"', doublequote=True, strict=True)
         row = 0
@@ -369,7 +364,7 @@ class _Explainer:
                     return SourceError(f"expected {len(columns)} fields, found {len(record)}",
                                        source=self.source, row=row)
         except Exception as exc:  # noqa: BLE001 - header or I/O failures of the second pass
-            return translate(exc, self.source, self.options.codec)
+            return translate(exc, source=self.source, codec=self.options.codec)
         finally:
             text.close()
 

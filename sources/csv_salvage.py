@@ -28,7 +28,8 @@ from pinpoint_etl.core.masking import scrub
 from pinpoint_etl.sources.frames import tag
 from pinpoint_etl.sources.malformed import Malformed, MalformedBatch
 from pinpoint_etl.sources.options import ReadOptions
-from pinpoint_etl.sources.streams import bad_byte, decode_error
+from pinpoint_etl.sources.streams import bad_byte
+from pinpoint_etl.storage.errors import decode_error
 
 #: the longest field read (the fast reader refuses a record straddling more than its 1 MiB blocks)
 FIELD_LIMIT = 2 << 20

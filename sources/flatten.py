@@ -2,7 +2,7 @@
 
 * nested objects → dotted names: ``{"Location": {"Country": "US"}}`` → ``Location.Country``;
   an empty object contributes nothing;
-* arrays → slot columns (``schemas.catalogue.slot_name``): ``{"Attributes": {"Interests": ["a", "b"]}}``
+* arrays → slot columns (``core.catalogue.slot_name``): ``{"Attributes": {"Interests": ["a", "b"]}}``
   → ``Attributes.Interests``, ``Attributes.Interests#2``; an empty array contributes nothing; a null
   element keeps its slot, as an empty cell in a repeated CSV column would;
 * scalars → text as JSON prints them: ``12`` → ``"12"``, ``47.6`` → ``"47.6"``, ``true`` → ``"true"``;
@@ -21,7 +21,7 @@ from collections.abc import Iterator
 
 import pyarrow as pa
 
-from pinpoint_etl.schemas.catalogue import slot_name
+from pinpoint_etl.core.catalogue import slot_name
 
 _compact = json.JSONEncoder(ensure_ascii=False, separators=(",", ":"), allow_nan=True).encode
 
@@ -58,11 +58,6 @@ def iter_flat(record: dict, prefix: str = "") -> Iterator[tuple[str, str | None]
                 yield slot_name(name, i), item if type(item) is str else render(item)
         else:
             yield prefix + key, render(value)
-
-
-def flatten_record(record: dict) -> dict[str, str | None]:
-    """One JSON object as a flat dict (see module docstring)."""
-    return dict(iter_flat(record))
 
 
 class ColumnBuilder:

@@ -10,7 +10,8 @@ import sys
 import numpy as np
 import pyarrow as pa
 
-from pinpoint_etl.schemas.catalogue import ROW_COL, SOURCE_COL
+from pinpoint_etl.core import tricks
+from pinpoint_etl.core.catalogue import ROW_COL, SOURCE_COL
 
 
 def tag(table: pa.Table, source: str, rows: int | np.ndarray) -> pa.Table:
@@ -46,13 +47,13 @@ def defer_pandas() -> None:
     """Keep pyarrow from importing pandas until pandas is really needed in this process.
 
     pyarrow's first conversion of any value (``pa.array``, ``pa.scalar``) asks whether pandas is
-    installed, to recognise pandas inputs, and so imports it (~0.3 s, ~30 MB that a driver whose
+    installed, to recognise pandas inputs, and so imports it (time and memory that a driver whose
     chunks are worked by other processes never uses). Asked once while pandas cannot be imported,
     pyarrow takes inputs to be plain, and imports pandas again where it needs it (``to_pandas``,
     ``from_pandas``, conversions of Python objects), as does any module that needs it. Call it
     before other threads start (the CLI does, first thing): it hides pandas from ``import`` for a
-    moment."""
-    if "pandas" in sys.modules:
+    moment. A process-wide trick (``core.tricks``): ``PINPOINT_ETL_NO_DEFER_PANDAS`` turns it off."""
+    if "pandas" in sys.modules or not tricks.enabled("defer_pandas"):
         return
     hider = _HidePandas()
     sys.meta_path.insert(0, hider)

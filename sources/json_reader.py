@@ -30,20 +30,15 @@ import pyarrow.compute as pc
 
 from pinpoint_etl.core.errors import SourceError
 from pinpoint_etl.core.masking import scrub
-from pinpoint_etl.schemas.catalogue import META_COLS
+from pinpoint_etl.core.catalogue import META_COLS
 from pinpoint_etl.sources.flatten import ColumnBuilder
 from pinpoint_etl.sources.frames import tag
 from pinpoint_etl.sources.malformed import Malformed, MalformedBatch
 from pinpoint_etl.sources.options import ReadOptions
-from pinpoint_etl.sources.streams import (
-    ESCAPE_ERRORS,
-    SourceStream,
-    bad_byte,
-    decode_error,
-    display_name,
-    open_binary,
-    translate,
-)
+from pinpoint_etl.sources.streams import ESCAPE_ERRORS, SourceStream, bad_byte
+from pinpoint_etl.storage.errors import decode_error, translate
+from pinpoint_etl.storage.objects import open_source
+from pinpoint_etl.storage.uris import display_name
 
 MAX_LINE = 64 << 20          # an NDJSON line (or array element) longer than this is an error
 _READ = 1 << 20              # characters read per refill of the array buffer
@@ -104,7 +99,7 @@ def read_json_tables(uri: str, options: ReadOptions, transport_params: dict | No
                 pass
         except SourceError as found:
             raise found from None
-        raise translate(exc, source, options.codec) from None
+        raise translate(exc, source=source, codec=options.codec) from None
     if builder.rows:
         tables.append(builder.table())
     if rows:
@@ -126,7 +121,7 @@ def _records(uri: str, options: ReadOptions, transport_params: dict | None, ndjs
              check: bool) -> Iterator[tuple[int, dict | Malformed]]:
     """(row, object or Malformed) pairs. ``check``: decode leniently and raise on the first record with bad bytes."""
     source = display_name(uri)
-    stream = SourceStream(open_binary(uri, transport_params))
+    stream = SourceStream(open_source(uri, transport_params))
     text = io.TextIOWrapper(stream, encoding=options.text_codec, errors=ESCAPE_ERRORS if check else "strict",
                             newline=None)
     try:
@@ -139,7 +134,7 @@ def _records(uri: str, options: ReadOptions, transport_params: dict | None, ndjs
             else:
                 yield from _ndjson_records(text, source, options, check)
         except OSError:
-            raise translate(stream.error or OSError("read failed"), source, options.codec) from None
+            raise translate(stream.error or OSError("read failed"), source=source, codec=options.codec) from None
     finally:
         text.close()
 

@@ -8,10 +8,10 @@ import re
 from collections.abc import Iterator
 
 from pinpoint_etl.core.errors import ConfigError, SourceError
-from pinpoint_etl.sources.streams import client_error, display_name, translate
+from pinpoint_etl.storage import objects
+from pinpoint_etl.storage.uris import display_name
 
 _GLOB_CHARS = re.compile(r"[*?\[]")
-PAGE_SIZE = 1000  # keys per ListObjectsV2 call (the S3 maximum)
 
 
 def expand_sources(specs: list[str], *, s3_client=None) -> list[str]:
@@ -85,44 +85,31 @@ def _expand_s3(uri: str, s3_client) -> list[str]:
     pattern = _GLOB_CHARS.search(key)
     if key and not key.endswith("/") and not pattern:
         if s3_client is not None:
-            _check_object(s3_client, bucket, key, uri)
+            _check_object(s3_client, uri)
         return [uri]
     if s3_client is None:
         raise ConfigError(f"listing {uri} needs an S3 client")
     if pattern:
         prefix = key[: pattern.start()]
         regex = _glob_regex(key)
-        keys = [k for k in _list_keys(s3_client, bucket, prefix, uri) if regex.fullmatch(k)]
+        keys = [k for k in objects.list_keys(s3_client, bucket, prefix, source=uri) if regex.fullmatch(k)]
         if not keys:
             raise SourceError("no S3 objects match this pattern", source=uri)
     else:
-        keys = list(_list_keys(s3_client, bucket, key, uri))
+        keys = list(objects.list_keys(s3_client, bucket, key, source=uri))
         if not keys:
             raise SourceError("no S3 objects under this prefix", source=uri)
     return [f"s3://{bucket}/{k}" for k in sorted(keys)]
 
 
-def _check_object(s3_client, bucket: str, key: str, uri: str) -> None:
+def _check_object(s3_client, uri: str) -> None:
     try:
-        s3_client.head_object(Bucket=bucket, Key=key)
-    except Exception as exc:  # noqa: BLE001
-        err = translate(exc, uri)
-        if isinstance(err, SourceError) and "no such S3 object" in str(err):
+        objects.head(s3_client, uri)
+    except SourceError as err:
+        if "no such S3 object" in str(err):
             raise SourceError("no such S3 object (end the URI with / to read every object under a prefix)",
                               source=uri) from None
-        raise err from None
-
-
-def _list_keys(s3_client, bucket: str, prefix: str, uri: str) -> Iterator[str]:
-    try:
-        pages = s3_client.get_paginator("list_objects_v2").paginate(
-            Bucket=bucket, Prefix=prefix, PaginationConfig={"PageSize": PAGE_SIZE})
-        for page in pages:
-            for obj in page.get("Contents", []):
-                if not obj["Key"].endswith("/"):
-                    yield obj["Key"]
-    except Exception as exc:  # noqa: BLE001
-        raise (client_error(exc, uri) if hasattr(exc, "response") else translate(exc, uri)) from None
+        raise
 
 
 def _glob_regex(pattern: str) -> re.Pattern:

@@ -15,10 +15,9 @@ ON_MALFORMED: tuple[str, ...] = ("reject", "fail")
 _DELIMITER_ALIASES = {"\\t": "\t", "tab": "\t", "TAB": "\t"}
 
 
-#: rows per chunk unless told: a worker holds ~1 KB per row at its peak (the raw and the normalised
-#: values, Arrow's and the parser's working memory), so that validate's whole process tree (driver,
-#: fork server, two workers) stays under 500 MB: 1M rows took 441-448 MB at 80,000 rows and 458-483 MB
-#: at 100,000; 5M rows 453-465 and 494-500 MB (bench/README.md, runs J and K)
+#: rows per chunk unless told: a worker's peak grows with its chunk (the raw and the normalised values,
+#: Arrow's and the parser's working memory); this keeps validate's whole process tree (driver, fork
+#: server, two workers) under the memory target (bench/README.md, runs J and K)
 DEFAULT_CHUNK_ROWS = 80_000
 
 
@@ -31,7 +30,7 @@ class ReadOptions:
     a BOM. ``format``: ``auto`` picks by extension (after stripping ``.gz``/``.bz2``/``.zst``):
     ``.csv``/``.tsv``/``.txt`` → csv, ``.json`` → a JSON array or NDJSON (sniffed from the first
     character), ``.ndjson``/``.jsonl`` → ndjson; ``json`` sniffs the same way. ``chunk_rows``: rows
-    per DataFrame yielded by ``read_chunks``. ``on_malformed``: ``reject`` turns a record that is not
+    per table yielded by ``read_tables``. ``on_malformed``: ``reject`` turns a record that is not
     CSV or JSON (a ragged CSV row, a stray or unclosed quote, a broken NDJSON line, a duplicate JSON
     key) into a ``sources.malformed.Malformed`` record and reads on; ``fail`` raises a ``SourceError``
     naming it. Problems of the whole file (encoding, compression, header) raise either way. Bad values

@@ -3,7 +3,7 @@
 Each chunk is an Arrow table of text columns (a missing value or empty CSV cell is null; as a
 DataFrame, pandas ``str`` dtype with NaN, so ``pd.isna`` is True) named as in the catalogue
 (dotted names, slot names ``X#2`` for repeated CSV headers and JSON arrays), plus ``_source``
-(dictionary-encoded, categorical in pandas: the URI as given, see ``streams.display_name``) and
+(dictionary-encoded, categorical in pandas: the URI as given, see ``storage.uris.display_name``) and
 ``_row`` (int64: the 1-based record number after the CSV header, the NDJSON line number, or the
 JSON array element index). Memory is bounded by ``chunk_rows``, not by the file. Records that are
 not CSV/JSON come as ``sources.malformed.MalformedBatch`` items between the tables
@@ -20,14 +20,14 @@ from dataclasses import replace
 import pyarrow as pa
 
 from pinpoint_etl.core.errors import PipelineError, SourceError
-from pinpoint_etl.schemas.catalogue import META_COLS
+from pinpoint_etl.core.catalogue import META_COLS
 from pinpoint_etl.sources.csv_pieces import CsvPiece, can_split, split_csv
 from pinpoint_etl.sources.csv_reader import read_csv_header, read_csv_tables
-from pinpoint_etl.sources.frames import to_frame
 from pinpoint_etl.sources.json_reader import read_json_tables
 from pinpoint_etl.sources.malformed import MalformedBatch
 from pinpoint_etl.sources.options import ReadOptions
-from pinpoint_etl.sources.streams import display_name, split_compression, translate
+from pinpoint_etl.storage.errors import translate
+from pinpoint_etl.storage.uris import display_name, split_compression
 
 _BY_EXTENSION = {".csv": "csv", ".tsv": "csv", ".txt": "csv", ".json": "json", ".ndjson": "ndjson",
                  ".jsonl": "ndjson"}
@@ -72,7 +72,7 @@ def read_header(uri: str, options: ReadOptions, *, transport_params: dict | None
     except PipelineError:
         raise
     except Exception as exc:  # noqa: BLE001 - nothing but pipeline errors leaves the extract stage
-        raise translate(exc, display_name(uri), options.codec) from None
+        raise translate(exc, source=display_name(uri), codec=options.codec) from None
 
 
 def read_tables(uri: str, options: ReadOptions, *, transport_params: dict | None = None,
@@ -98,18 +98,6 @@ def read_tables(uri: str, options: ReadOptions, *, transport_params: dict | None
     except PipelineError:
         raise
     except Exception as exc:  # noqa: BLE001 - nothing but pipeline errors leaves the extract stage
-        raise translate(exc, display_name(uri), options.codec) from None
+        raise translate(exc, source=display_name(uri), codec=options.codec) from None
     finally:
         chunks.close()
-
-
-def read_chunks(uri: str, options: ReadOptions, *, transport_params: dict | None = None) -> Iterator:
-    """:func:`read_tables` as DataFrames (``sources.frames.to_frame``), malformed records left out (for
-    exploring a file and for tests: the pipeline reads with :func:`read_tables`)."""
-    tables = read_tables(uri, options, transport_params=transport_params)
-    try:
-        for table in tables:
-            if not isinstance(table, MalformedBatch):
-                yield to_frame(table)
-    finally:
-        tables.close()

@@ -8,7 +8,7 @@ as Arrow when the task keeps them), their dedupe keys and source rows (npz), the
 any executor with access to the work folder (and to local sources, for pieces) can run it, and the
 results are the same whichever runs it.
 
-The driver does not import this module (it hands ``staging.tasks.run_chunk`` to its executor), and
+The driver does not import this module (it hands ``staging.dispatch.run_chunk`` to its executor), and
 Pandera and the normalisers load on first use where chunks are worked (``_work_modules``), so the
 driver starts reading sooner and stays smaller.
 """
@@ -24,12 +24,12 @@ import pyarrow.feather as feather
 
 from pinpoint_etl.core.errors import ColumnError
 from pinpoint_etl.core.memory import release_memory
-from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.core import catalogue as cat
 from pinpoint_etl.sources.csv_pieces import read_piece
 from pinpoint_etl.sources.frames import to_frame
-from pinpoint_etl.sources.streams import display_name
 from pinpoint_etl.staging.tasks import ChunkResult, ChunkTask, join_rejects, malformed_records, reject_records
 from pinpoint_etl.staging.writers import encode_rows, line_bounds, ordered_columns, write_line_runs
+from pinpoint_etl.storage.uris import display_name
 from pinpoint_etl.transforms.columns import apply_columns, plan_columns
 from pinpoint_etl.transforms.dedupe import id_hashes
 
@@ -78,7 +78,7 @@ def _rejects(raw: pd.DataFrame, reasons: pd.Series):
 
 def _write_csv_lines(path: str, table: pa.Table, columns: list[str], keep: np.ndarray) -> None:
     """Write the ``keep`` rows of ``table`` to ``path`` as CSV lines (``columns``), a slice of rows at a
-    time: the encoded bytes of a slice are held at once, not those of the chunk (~20 MB), and no
+    time: the encoded bytes of a slice are held at once, not those of the chunk, and no
     filtered copy of the table is made."""
     with open(path, "wb") as fh:
         for i in range(0, table.num_rows, _LINES_SLICE):
@@ -119,7 +119,6 @@ def stage_chunk(task: ChunkTask) -> ChunkResult:
         raise ColumnError(exc.detail, source=source) from None
     raw = apply_columns(raw.reset_index(drop=True), plan)
     # the parser's blocks, freed by now, would otherwise stay resident under the normalisers' peak
-    # (+20 MB for 100,000 rows)
     release_memory()
     result = ChunkResult(index=task.index, source=source, rows_read=len(raw) + len(malformed),
                          source_rows=len(raw) + len(malformed), rows_without_endpoint=len(malformed))

@@ -3,7 +3,7 @@ scheduler); ``auto`` (the default) picks processes for large or remote inputs an
 
 All take picklable ``ChunkTask``s and give back futures of small ``ChunkResult``s. Processes use
 every core (chunk work is mostly Python and holds the GIL, so threads overlap only its Arrow
-parts) but take about 3 s to start warm; threads start at once. The Dask runner needs the work
+parts) but take a few seconds to start warm (bench/README.md); threads start at once. The Dask runner needs the work
 folder on a filesystem its workers share (true for a LocalCluster).
 """
 
@@ -23,7 +23,7 @@ from pinpoint_etl.core.errors import ConfigError, TerminalError
 
 Runner = Literal["auto", "processes", "threads", "dask"]
 #: ``auto`` picks processes from this many bytes of input on (compressed files count 5×): below it
-#: the ~3 s start of warm worker processes costs more than the second core gains
+#: the start of warm worker processes costs more than the second core gains
 AUTO_PROCESS_BYTES = 32 * 2**20
 _COMPRESSED = (".gz", ".bz2", ".zst")
 
@@ -69,8 +69,11 @@ def process_context(start: bool = False):
     with ``staging.warm`` preloaded so workers fork warm; else ``spawn``. ``start`` starts the fork
     server now, so it warms up while the caller goes on importing and reading."""
     if sys.platform.startswith("linux"):
+        from pinpoint_etl.core import tricks
+
         ctx = multiprocessing.get_context("forkserver")
-        ctx.set_forkserver_preload(["pinpoint_etl.staging.warm"])
+        if tricks.enabled("warm_fork_server"):
+            ctx.set_forkserver_preload(["pinpoint_etl.staging.warm"])
         if start:
             from multiprocessing import forkserver
 
@@ -122,7 +125,7 @@ class ProcessExecutor:
         self._pool = ProcessPoolExecutor(max_workers=self.workers, mp_context=ctx,
                                          initializer=_die_with_fork_server, initargs=(server_pid,))
         # fork the workers now rather than on the first chunk, on a thread: forking waits until the
-        # fork server has warmed up (~1.5 s), and the caller reads its first chunk meanwhile (its
+        # fork server has warmed up, and the caller reads its first chunk meanwhile (its
         # first submit waits for the forks); a failure here shows again at that submit
         self._forking = threading.Thread(target=self._fork_all, name="pinpoint-etl-fork", daemon=True)
         self._forking.start()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import numpy as np
 
-from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.core import catalogue as cat
 from pinpoint_etl.transforms.dedupe import MISSING, superseded_by
 
 PARTITIONS = 64
@@ -79,7 +79,7 @@ class KeyStore:
     def _spread(rec: np.ndarray, files) -> None:
         if not len(rec):
             return
-        part = (rec["h"] >> _SHIFT).astype(np.uint8)  # small ints: numpy sorts them by radix, ~10x faster
+        part = (rec["h"] >> _SHIFT).astype(np.uint8)  # small ints: numpy sorts them by radix
         order = np.argsort(part, kind="stable")  # keeps position order within a partition
         bounds = np.searchsorted(part[order], np.arange(PARTITIONS + 1))
         rec = rec[order]

@@ -20,7 +20,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from pinpoint_etl.pinpoint import s3io
+from pinpoint_etl.storage import objects, write
 from pinpoint_etl.schemas.ledger import COLUMNS, SCHEMA  # noqa: F401 - re-exported for readers of the ledger
 
 if TYPE_CHECKING:
@@ -44,10 +44,10 @@ class LedgerWriter:
     raised by the next ``add`` or by ``close``.
     """
 
-    def __init__(self, uri: str, *, s3=None, write_options=None, outputs: s3io.Outputs | None = None):
+    def __init__(self, uri: str, *, s3=None, write_options=None, outputs: write.Outputs | None = None):
         self.uri = uri
         self.counts: Counter[str] = Counter()
-        self._cm = outputs.open(uri) if outputs is not None else s3io.open_write(uri, s3=s3, options=write_options)
+        self._cm = outputs.open(uri) if outputs is not None else write.open_write(uri, s3=s3, options=write_options)
         self._fh = self._cm.__enter__()
         self._closed = False
         try:
@@ -122,7 +122,7 @@ class LedgerWriter:
 
 def read_batches(uri: str, *, s3=None):
     """Stream the record batches of a ledger file."""
-    fh = s3io.open_read(uri, s3=s3, compression="disable")
+    fh = objects.open_read(uri, s3=s3, compression="disable")
     convert = pacsv.ConvertOptions(column_types=SCHEMA, strings_can_be_null=True)
     reader = pacsv.open_csv(fh, read_options=pacsv.ReadOptions(block_size=4 << 20), convert_options=convert)
     try:

@@ -1,6 +1,6 @@
 """The run's output writers, closed together or aborted together (``staging.prepare`` keeps them in one
 ExitStack): import-file parts of at most ``max_bytes`` each (one import job per part) and the rejects
-file, both also writing the ledger's rows. Files are opened through ``s3io.Outputs``.
+file, both also writing the ledger's rows. Files are opened through ``write.Outputs``.
 """
 
 from __future__ import annotations
@@ -10,8 +10,8 @@ from dataclasses import dataclass
 import numpy as np
 import pyarrow as pa
 from pinpoint_etl.core.errors import ConfigError
-from pinpoint_etl.pinpoint import s3io
-from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.storage import uris, write
+from pinpoint_etl.core import catalogue as cat
 from pinpoint_etl.staging.ledger import LedgerWriter
 from pinpoint_etl.staging.tasks import reject_records
 from pinpoint_etl.staging.writers import EXTENSIONS, encode_header, encode_rows, line_bounds, write_line_runs
@@ -27,7 +27,7 @@ class StagedPart:
 class RejectSink:
     """Streams reject records (source, row, reasons, original values) as NDJSON, and into the ledger."""
 
-    def __init__(self, uri: str, outputs: s3io.Outputs, ledger: LedgerWriter):
+    def __init__(self, uri: str, outputs: write.Outputs, ledger: LedgerWriter):
         self.uri, self.rows, self.by_reason, self.ledger = uri, 0, {}, ledger
         self._cm = outputs.open(uri)
         self._fh = self._cm.__enter__()
@@ -64,7 +64,7 @@ class RejectSink:
 class PartWriter:
     """Writes rows into parts of at most ``max_bytes`` each, one part per import job."""
 
-    def __init__(self, out_base, fmt, columns, max_bytes, outputs: s3io.Outputs, parts: list[StagedPart],
+    def __init__(self, out_base, fmt, columns, max_bytes, outputs: write.Outputs, parts: list[StagedPart],
                  ledger: LedgerWriter):
         self.ledger = ledger
         self.out_base, self.fmt, self.columns, self.max_bytes = out_base, fmt, columns, max_bytes
@@ -77,7 +77,7 @@ class PartWriter:
 
     def _open(self):
         n = len(self.parts) + 1
-        uri = s3io.join(self.out_base, "import", f"part-{n:05d}{EXTENSIONS[self.fmt]}")
+        uri = uris.join(self.out_base, "import", f"part-{n:05d}{EXTENSIONS[self.fmt]}")
         self._cm = self.outputs.open(uri)
         self._fh = self._cm.__enter__()
         self._fh.write(self.header)

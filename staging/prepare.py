@@ -38,9 +38,9 @@ import pyarrow.feather as feather
 from pinpoint_etl.core.errors import ColumnError
 from pinpoint_etl.core.memory import release_arrow_memory
 from pinpoint_etl.core.masking import scrub
-from pinpoint_etl.pinpoint import s3io
-from pinpoint_etl.schemas import catalogue as cat
-from pinpoint_etl.schemas.catalogue import check_columns
+from pinpoint_etl.storage import uris, write
+from pinpoint_etl.core import catalogue as cat
+from pinpoint_etl.core.catalogue import check_columns
 from pinpoint_etl.sources.csv_pieces import CsvPiece
 from pinpoint_etl.sources.frames import tag
 from pinpoint_etl.sources.locate import expand_sources
@@ -52,7 +52,8 @@ from pinpoint_etl.staging.keys import KeyStore
 from pinpoint_etl.staging.ledger import STAGING_NAME, LedgerWriter
 from pinpoint_etl.staging.parts import PartWriter, RejectSink, StagedPart
 from pinpoint_etl.staging.spill import spill_folder
-from pinpoint_etl.staging.tasks import ChunkResult, ChunkTask, malformed_records, run_chunk
+from pinpoint_etl.staging.dispatch import run_chunk
+from pinpoint_etl.staging.tasks import ChunkResult, ChunkTask, malformed_records
 from pinpoint_etl.staging.writers import StagedFormat, line_bounds, ordered_columns
 from pinpoint_etl.transforms.columns import plan_columns
 from pinpoint_etl.transforms.spec import MappingSpec
@@ -156,13 +157,13 @@ def prepare(opts: StageOptions, *, run_id: str, out_base: str, s3=None, write_op
     check_all_columns(opts, transport)
     result = Prepared(run_id=run_id, out_base=out_base, sources=sources,
                       unit="rows" if opts.spec is None else "endpoints")
-    outputs = s3io.Outputs(s3=s3, options=write_options)
+    outputs = write.Outputs(s3=s3, options=write_options)
     # every writer is closed, or aborted on any failure, whatever another one's close does; the files
     # keep temporary names (local) until the books balance, and are removed if they do not
     with contextlib.ExitStack() as stack:
         stack.push(lambda exc_type, exc, tb: exc_type is not None and outputs.discard())
-        ledger = stack.enter_context(LedgerWriter(s3io.join(out_base, STAGING_NAME), outputs=outputs))
-        rejects = stack.enter_context(RejectSink(s3io.join(out_base, "rejects.ndjson"), outputs, ledger))
+        ledger = stack.enter_context(LedgerWriter(uris.join(out_base, STAGING_NAME), outputs=outputs))
+        rejects = stack.enter_context(RejectSink(uris.join(out_base, "rejects.ndjson"), outputs, ledger))
         tmp = stack.enter_context(spill_folder(run_id, spill_dir))
         spills, columns, keys = _pass_one(opts, transport, result, rejects, tmp, progress, executor)
         writer = stack.enter_context(PartWriter(out_base, opts.fmt, columns, opts.max_part_bytes, outputs, result.parts,
@@ -174,7 +175,7 @@ def prepare(opts: StageOptions, *, run_id: str, out_base: str, s3=None, write_op
         result.rejects_by_reason = dict(sorted(rejects.by_reason.items(), key=lambda kv: -kv[1]))
         ledger.close(check=lambda fates: _check_books(result, fates))
         result.ledger_uri, result.ledger_counts = ledger.uri, dict(ledger.counts)
-        result.manifest_uri = s3io.join(out_base, "manifest.json")
+        result.manifest_uri = uris.join(out_base, "manifest.json")
         outputs.write_bytes(result.manifest_uri, json.dumps(manifest(result), indent=2).encode())
         outputs.commit()
     return result
@@ -207,7 +208,7 @@ def from_manifest(doc: dict, out_base: str) -> Prepared:
     return Prepared(run_id=doc["run_id"], out_base=out_base, rows_read=doc["rows_read"], rows_valid=doc["rows_valid"],
                     rows_rejected=doc["rows_rejected"], rows_superseded=doc["rows_superseded"],
                     parts=[StagedPart(**x) for x in doc["staged"]], rejects_uri=doc["rejects"]["uri"],
-                    manifest_uri=s3io.join(out_base, "manifest.json"), ledger_uri=doc.get("ledger"),
+                    manifest_uri=uris.join(out_base, "manifest.json"), ledger_uri=doc.get("ledger"),
                     normalised=doc.get("normalised", {}), rejects_by_reason=doc.get("rejects_by_reason", {}),
                     sources=doc["sources"], unit=doc.get("unit", "rows"),
                     source_rows_read=doc.get("source_rows_read", doc["rows_read"]),
@@ -301,7 +302,7 @@ def _pass_two(opts, spills, keys: tuple[KeyStore, list[str]], result: Prepared, 
     result.rows_superseded = len(decided.superseded)
     offset = 0
     # spilled chunks are deleted as soon as they are written out, so the disk a run needs stays about
-    # the size of its output; on a thread (freeing a file's cached pages takes ~20 ms a chunk), and a
+    # the size of its output; on a thread (freeing a file's cached pages takes time), and a
     # file it fails to delete goes with the run's temporary folder
     deletions = ThreadPoolExecutor(max_workers=1, thread_name_prefix="pinpoint-etl-cleanup")
     try:

@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING
 
 import pyarrow as pa
 
-from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.core import catalogue as cat
 from pinpoint_etl.schemas.ledger import SCHEMA as LEDGER_SCHEMA
 from pinpoint_etl.sources.csv_pieces import CsvPiece
 from pinpoint_etl.sources.malformed import Malformed
@@ -62,13 +62,6 @@ class ChunkResult:
     by_reason: dict[str, int] = field(default_factory=dict)
     normalised: dict[str, int] = field(default_factory=dict)
     columns: list[str] = field(default_factory=list)
-
-
-def run_chunk(task: ChunkTask) -> ChunkResult:
-    """``staging.chunks.stage_chunk``, imported where it runs: what the driver hands to an executor."""
-    from pinpoint_etl.staging.chunks import stage_chunk
-
-    return stage_chunk(task)
 
 
 def reject_records(rows: pa.Table, reasons: list[list[str]],

@@ -17,8 +17,8 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pyarrow.csv as pacsv
 
-from pinpoint_etl.schemas import catalogue as cat
-from pinpoint_etl.transforms._strings import replace_where, string_buffers
+from pinpoint_etl.core import catalogue as cat
+from pinpoint_etl.transforms.strings import replace_where, string_buffers
 
 if TYPE_CHECKING:  # the driver (mapping, encoding Arrow) runs without pandas
     import pandas as pd

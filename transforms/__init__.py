@@ -6,7 +6,7 @@ Pure functions over pandas DataFrames of text columns; no I/O. Public API:
 - :mod:`transforms.normalise`: ``normalise`` → ``NormaliseResult`` (import it from there:
   ``from transforms.normalise import normalise``; the name is not re-exported here so that
   ``transforms.normalise`` stays the module); per-field normalisers live in the other submodules
-- :mod:`transforms.dedupe`: ``id_hashes``, ``superseded_mask``, ``superseded_by``, ``drop_superseded``, ``IdLedger``
+- :mod:`transforms.dedupe`: ``id_hashes``, ``superseded_by``
 - :mod:`transforms.validity`: the validity predicates the schema calls (also re-exported here)
 
 The normalisers and predicates (phonenumbers, email-validator, pycountry, tzdata) load on first
@@ -14,7 +14,7 @@ use: the driver process only maps columns and hashes Ids, and starts reading soo
 """
 
 from pinpoint_etl.transforms.columns import apply_columns, load_mapping_file, parse_map_options, plan_columns
-from pinpoint_etl.transforms.dedupe import IdLedger, drop_superseded, id_hashes, superseded_by, superseded_mask
+from pinpoint_etl.transforms.dedupe import id_hashes, superseded_by
 
 _VALIDITY = (
     "is_channel_type", "is_country_alpha2", "is_e164_phone", "is_email", "is_latitude", "is_locale",
@@ -37,15 +37,12 @@ def __getattr__(name: str):
 
 __all__ = [
     "RULES",
-    "IdLedger",
     "NormaliseResult",
     "apply_columns",
-    "drop_superseded",
     "id_hashes",
     "load_mapping_file",
     "parse_map_options",
     "plan_columns",
     "superseded_by",
-    "superseded_mask",
     *_VALIDITY,
 ]

@@ -9,8 +9,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from pinpoint_etl.schemas.catalogue import CHANNEL_TYPES, PHONE_CHANNELS
-from pinpoint_etl.transforms._strings import from_arrow, replace_where, to_arrow
+from pinpoint_etl.core.catalogue import CHANNEL_TYPES, PHONE_CHANNELS
+from pinpoint_etl.transforms.strings import from_arrow, replace_where, to_arrow
 from pinpoint_etl.transforms.email_address import canonical_email, is_email, normalise_email
 from pinpoint_etl.transforms.phone import e164_valid, is_e164_phone, normalise_phone, parse_e164
 from pinpoint_etl.transforms.text import trim

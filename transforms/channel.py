@@ -7,8 +7,8 @@ from functools import lru_cache
 
 import pandas as pd
 
-from pinpoint_etl.schemas.catalogue import CHANNEL_TYPES
-from pinpoint_etl.transforms._strings import map_unique, set_predicate
+from pinpoint_etl.core.catalogue import CHANNEL_TYPES
+from pinpoint_etl.transforms.strings import map_unique, set_predicate
 
 #: spellings seen in the wild → enum value (keys upper-case, separators as "_")
 CHANNEL_ALIASES: dict[str, str] = {

@@ -1,10 +1,10 @@
 """Country names in every language CLDR knows (babel's locale data) → ISO 3166-1 alpha-2.
 
-Reading every language's locale data takes ~0.7 s and leaves ~150 MB in the process that reads it
+Reading every language's locale data is slow and leaves its memory in the process that reads it
 (babel keeps what it loads, and the freed objects do not go back to the system), so the table is
-built in a child process and kept as JSON in a cache folder (``$PINPOINT_ETL_CACHE_DIR``, else
+built in a child process (a process-wide trick: ``core.tricks``) and kept as JSON in a cache folder (``$PINPOINT_ETL_CACHE_DIR``, else
 ``$XDG_CACHE_HOME/pinpoint-etl``, else ``~/.cache/pinpoint-etl``), one file per babel version:
-later runs read it in milliseconds. When the folder cannot be written the table is still built
+later runs only read it. When the folder cannot be written the table is still built
 (in the child) every time.
 
 Keys are compared as ``transforms.location`` compares them: case-folded, whitespace collapsed, dots
@@ -21,6 +21,8 @@ import subprocess
 import sys
 import unicodedata
 from pathlib import Path
+
+from pinpoint_etl.core import tricks
 
 #: bump when the way the table is built changes (old cache files are then ignored)
 TABLE_VERSION = 1
@@ -79,10 +81,14 @@ def load() -> dict[str, str]:
         return json.loads(path.read_text(encoding="utf-8"))
     except (OSError, ValueError):
         pass
-    code = "import json, sys; from pinpoint_etl.transforms.cldr_countries import build; json.dump(build(), sys.stdout)"
-    text = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
-                          encoding="utf-8").stdout
-    table = json.loads(text)
+    if tricks.enabled("cldr_child_process"):
+        code = "import json, sys; from pinpoint_etl.transforms.cldr_countries import build; json.dump(build(), sys.stdout)"
+        text = subprocess.run([sys.executable, "-c", code], check=True, capture_output=True, text=True,
+                              encoding="utf-8").stdout
+        table = json.loads(text)
+    else:
+        table = build()
+        text = json.dumps(table)
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(f"{path.name}.{os.getpid()}.tmp")

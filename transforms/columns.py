@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING
 
 from pinpoint_etl.core.masking import scrub
 from pinpoint_etl.core.errors import ColumnError, ConfigError
-from pinpoint_etl.schemas.catalogue import META_COLS, base_name, canonical_name, is_multi_value, slot_name
+from pinpoint_etl.core.catalogue import META_COLS, base_name, canonical_name, is_multi_value, slot_name
 
 if TYPE_CHECKING:  # the driver (mapping, encoding Arrow) runs without pandas
     import pandas as pd

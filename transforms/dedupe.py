@@ -1,11 +1,10 @@
 """Duplicate endpoint Ids: the last occurrence wins; earlier ones are *superseded*.
 
 Designed for many chunks: hash each chunk's Ids once (:func:`id_hashes`, 8 bytes per row), keep
-the hashes (or an :class:`IdLedger`), and decide over all of them at the end with
-:func:`superseded_mask` / :func:`superseded_by` — a sort, no Python loop, ~16–24 bytes per row.
-Missing Ids are never superseded (they hash to :data:`MISSING`). Ids are compared exactly (after
-normalisation, so trimmed) through a 64-bit hash: two different Ids collide with probability
-~n²/2⁶⁵ (≈3·10⁻⁸ for a million rows), in which case the earlier row would be counted superseded.
+the hashes, and decide over all of them at the end with :func:`superseded_by` — a sort, no Python
+loop. Missing Ids are never superseded (they hash to :data:`MISSING`). Ids are compared exactly
+(after normalisation, so trimmed) through a 64-bit hash: two different Ids collide with probability
+about n²/2⁶⁵, in which case the earlier row would be counted superseded.
 """
 
 from __future__ import annotations
@@ -44,15 +43,6 @@ def _runs(hashes: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return order, ordered, last
 
 
-def superseded_mask(hashes: np.ndarray) -> np.ndarray:
-    """True for every row whose Id occurs again later (the later row supersedes it)."""
-    hashes = np.asarray(hashes, dtype=np.uint64)
-    order, ordered, last = _runs(hashes)
-    mask = np.empty(len(hashes), dtype=bool)
-    mask[order] = ~last & (ordered != MISSING)
-    return mask
-
-
 def superseded_by(hashes: np.ndarray) -> np.ndarray:
     """For each row, the position of the row that supersedes it (the last with the same Id), else -1."""
     hashes = np.asarray(hashes, dtype=np.uint64)
@@ -66,46 +56,3 @@ def superseded_by(hashes: np.ndarray) -> np.ndarray:
     out = np.empty(n, dtype=np.int64)
     out[order] = winner_sorted
     return out
-
-
-def drop_superseded(frame: pd.DataFrame, id_column: str = "Id") -> tuple[pd.DataFrame, pd.DataFrame]:
-    """Within one chunk: (rows kept, rows superseded by a later row with the same Id)."""
-    if id_column not in frame.columns or len(frame) == 0:
-        return frame, frame.iloc[:0]
-    mask = superseded_mask(id_hashes(frame[id_column]))
-    return frame[~mask], frame[mask]
-
-
-class IdLedger:
-    """Id hashes of every chunk of a run, to find rows superseded across chunks.
-
-    ``add`` each chunk's Ids as it passes (8 bytes per row kept); at the end ``masks()`` gives,
-    per chunk in the order added, the rows a later row (in the same or a later chunk) supersedes.
-    """
-
-    def __init__(self) -> None:
-        self._chunks: list[np.ndarray] = []
-
-    def add(self, ids: pd.Series) -> int:
-        """Record one chunk's Ids; returns the chunk number (0-based)."""
-        self._chunks.append(id_hashes(ids))
-        return len(self._chunks) - 1
-
-    @property
-    def rows(self) -> int:
-        return sum(len(c) for c in self._chunks)
-
-    def hashes(self) -> np.ndarray:
-        """All hashes, chunks concatenated in the order added."""
-        return np.concatenate(self._chunks) if self._chunks else np.zeros(0, dtype=np.uint64)
-
-    def masks(self) -> list[np.ndarray]:
-        """Per chunk: True for rows superseded by a later occurrence of their Id."""
-        if not self._chunks:
-            return []
-        mask = superseded_mask(self.hashes())
-        bounds = np.cumsum([len(c) for c in self._chunks])[:-1]
-        return np.split(mask, bounds)
-
-    def superseded_count(self) -> int:
-        return int(superseded_mask(self.hashes()).sum())

@@ -17,7 +17,7 @@ from functools import lru_cache
 import pandas as pd
 import pycountry
 
-from pinpoint_etl.transforms._strings import map_unique, set_predicate, unique_predicate
+from pinpoint_etl.transforms.strings import map_unique, set_predicate, unique_predicate
 from pinpoint_etl.transforms.location import alpha2_codes, country_code
 
 #: lower-case platform spellings → Pinpoint's lower-case platform name

@@ -5,7 +5,7 @@ the local part kept as written (except the RFC 2142 role names such as ``Info``/
 email-validator lower-cases), the domain lower-cased (internationalised domains in Unicode form).
 A value email-validator rejects is left as it was.
 
-Speed: email-validator costs ~40 µs per address and addresses are nearly all distinct, so plain
+Speed: email-validator is slow per address and addresses are nearly all distinct, so plain
 ASCII addresses are decided vectorised by an RE2 regex that accepts a strict subset of what
 email-validator accepts *and* leaves unchanged (dot-atom local part; LDH labels ≤ 63 characters,
 no ``--`` (so no punycode), a letter last; at most 254 characters; no special-use domain; no role
@@ -24,7 +24,7 @@ import pyarrow.compute as pc
 from email_validator import EmailNotValidError, validate_email
 from email_validator.rfc_constants import CASE_INSENSITIVE_MAILBOX_NAMES
 
-from pinpoint_etl.transforms._strings import (
+from pinpoint_etl.transforms.strings import (
     bool_series,
     count_changed,
     from_arrow,

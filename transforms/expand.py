@@ -18,7 +18,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pyarrow as pa
 from pinpoint_etl.core.errors import ColumnError
-from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.core import catalogue as cat
 from pinpoint_etl.transforms.columns import _finder
 from pinpoint_etl.transforms.spec import FieldSource, MappingSpec, template_columns, template_parts
 from pinpoint_etl.transforms.spec_values import (

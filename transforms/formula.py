@@ -18,7 +18,7 @@ import numpy as np
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pinpoint_etl.transforms._strings import string_buffers, to_numpy_bool
+from pinpoint_etl.transforms.strings import string_buffers, to_numpy_bool
 
 _TRIGGERS = np.zeros(256, dtype=bool)
 _TRIGGERS[[ord(c) for c in "=@+-"]] = True

@@ -22,7 +22,7 @@ import pyarrow as pa
 import pyarrow.compute as pc
 import pycountry
 
-from pinpoint_etl.transforms._strings import (
+from pinpoint_etl.transforms.strings import (
     bool_series,
     count_changed,
     from_arrow,

@@ -18,10 +18,10 @@ import pandas as pd
 
 from pinpoint_etl.core.errors import ConfigError
 from pinpoint_etl.core.memory import release_arrow_memory
-from pinpoint_etl.schemas.catalogue import META_COLS, METRIC_PREFIX, base_name
+from pinpoint_etl.core.catalogue import META_COLS, METRIC_PREFIX, base_name
 from pinpoint_etl.transforms.address import normalise_address
 from pinpoint_etl.transforms.channel import normalise_channel_type
-from pinpoint_etl.transforms._strings import to_arrow
+from pinpoint_etl.transforms.strings import to_arrow
 from pinpoint_etl.transforms.formula import PREFIX as FORMULA_PREFIX
 from pinpoint_etl.transforms.formula import formula_like, judged
 from pinpoint_etl.transforms.demographic import normalise_locale, normalise_make, normalise_platform, normalise_timezone
@@ -111,7 +111,7 @@ def normalise(frame: pd.DataFrame, *, default_region: str | None = None) -> Norm
             for rule, n in counts.items():
                 changes[rule] += n
         del values
-        release_arrow_memory()  # the address rule's temporaries are a chunk's largest (~25 MB on 100,000 rows)
+        release_arrow_memory()  # the address rule's temporaries are a chunk's largest
     for column, rule, fn in _FIELD_RULES:
         if column in out.columns:
             apply(column, rule, fn)

@@ -5,7 +5,7 @@ Canonical form: ``+`` country code + national significant number, valid per phon
 a national number is read with the row's region (its normalised Location.Country, else the
 ``default_region``); a value that cannot be made valid is left exactly as it was.
 
-Speed: phonenumbers costs ~35 µs to parse and ~35 µs to validate one number, and addresses are
+Speed: phonenumbers is slow to parse and to validate one number, and addresses are
 nearly all distinct, so a Python call per value would dominate the pipeline. Instead:
 
 - validity of an E.164-shaped string is computed vectorised: numbers are grouped by country
@@ -39,7 +39,7 @@ import pyarrow.compute as pc
 from phonenumbers import COUNTRY_CODE_TO_REGION_CODE, NumberParseException, PhoneNumberFormat
 from phonenumbers.phonemetadata import PhoneMetadata
 
-from pinpoint_etl.transforms._strings import bool_series, count_changed, from_arrow, replace_where, to_arrow, to_numpy_bool
+from pinpoint_etl.transforms.strings import bool_series, count_changed, from_arrow, replace_where, to_arrow, to_numpy_bool
 
 #: an E.164-shaped string (validity is decided by the metadata)
 E164_SHAPE_RE = r"^\+[1-9][0-9]{1,19}$"
@@ -84,7 +84,7 @@ def _region_rules(cc: int, region: str) -> tuple[str, tuple[int, ...], tuple[tup
     """(general full-match regex, its possible lengths, ((lengths, any-number-type regex), …)).
 
     Lengths are grouped by the set of number types that admit them, so each regex is compiled once
-    per group rather than once per length (RE2 compiles cost ~1 ms for these patterns).
+    per group rather than once per length (RE2 compiles are not free).
     """
     md = _metadata(cc, region)
     if md is None or not md.general_desc or not md.general_desc.national_number_pattern:
@@ -101,7 +101,7 @@ def _region_rules(cc: int, region: str) -> tuple[str, tuple[int, ...], tuple[tup
     return f"^(?:{md.general_desc.national_number_pattern})$", lengths, groups
 
 
-#: below this many values a cached Python regex beats compiling the pattern in RE2 again (~1 ms)
+#: below this many values a cached Python regex beats compiling the pattern in RE2 again
 _SMALL = 256
 
 

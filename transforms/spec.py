@@ -45,7 +45,7 @@ from pathlib import Path
 from typing import Literal
 
 from pinpoint_etl.core.errors import ConfigError
-from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.core import catalogue as cat
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 #: targets a spec may set besides the catalogue's (import-only: Pinpoint's import table lists it)

@@ -4,7 +4,7 @@ The import format forbids CR, LF and TAB inside values (reference §1.1, ⚠️ 
 We also treat the other Unicode line breaks (VT, FF, NEL U+0085, LS U+2028, PS U+2029) the same
 way, since a CSV consumer may split lines on them. Both rules scan the raw UTF-8 bytes first
 (numpy over the Arrow buffers): only values holding a line break are rewritten, and a column is
-only trimmed by Arrow when a first or last byte may be whitespace, so clean columns cost ~1-2 ms/100k.
+only trimmed by Arrow when a first or last byte may be whitespace, so clean columns cost little.
 """
 
 from __future__ import annotations
@@ -14,7 +14,7 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pinpoint_etl.transforms._strings import count_changed, from_arrow, map_unique, replace_where, string_buffers, to_arrow
+from pinpoint_etl.transforms.strings import count_changed, from_arrow, map_unique, replace_where, string_buffers, to_arrow
 
 #: characters replaced by a space
 CONTROL_CHARS = "\r\n\t\x0b\x0c\x85\u2028\u2029"

@@ -11,7 +11,7 @@ import json
 import numpy as np
 import pyarrow.compute as pc
 
-from pinpoint_etl.transforms._strings import bool_series, to_arrow, to_numpy_bool, unique_predicate
+from pinpoint_etl.transforms.strings import bool_series, to_arrow, to_numpy_bool, unique_predicate
 from pinpoint_etl.transforms.channel import is_channel_type
 from pinpoint_etl.transforms.demographic import is_locale, is_timezone
 from pinpoint_etl.transforms.email_address import is_email

@@ -23,8 +23,8 @@ import pandas as pd
 import pyarrow as pa
 import pyarrow.compute as pc
 
-from pinpoint_etl.schemas.catalogue import OPT_OUT_VALUES
-from pinpoint_etl.transforms._strings import (
+from pinpoint_etl.core.catalogue import OPT_OUT_VALUES
+from pinpoint_etl.transforms.strings import (
     bool_series,
     count_changed,
     from_arrow,

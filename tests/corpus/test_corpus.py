@@ -26,7 +26,8 @@ import pytest
 from pinpoint_etl.core.errors import PipelineError
 from pinpoint_etl.sources.options import ReadOptions
 from pinpoint_etl.staging.prepare import Prepared, StageOptions, prepare
-from tests.corpus.cases import CASES, Case, Raises, Rows
+from tests.corpus.cases import CASES
+from tests.corpus.kinds import Case, Raises, Rows
 
 _EMAIL = re.compile(rb"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _PHONE = re.compile(rb"\+?\(?\d[\d ().-]{6,}\d")

@@ -10,11 +10,13 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from pinpoint_etl.export.columns import is_import_column, output_columns
-from pinpoint_etl.export.records import exact_coordinate, frame_of, read_chunks
+from pinpoint_etl.export.records import exact_coordinate, read_chunks
 from pinpoint_etl.schemas.exported import EXPORT_ONLY_FIELDS
-from pinpoint_etl.sources.flatten import flatten_record
+from pinpoint_etl.sources.flatten import iter_flat
 from pinpoint_etl.transforms.location import canonical_coordinate
 from pinpoint_etl.transforms.values import format_number
+
+from tests.export.helpers import frame_of
 
 RECORD = {
     "ChannelType": "SMS", "Address": "+12065550101", "EndpointStatus": "ACTIVE", "OptOut": "NONE",
@@ -34,7 +36,7 @@ def flat(record: dict) -> dict[str, str]:
 
 def test_records_take_the_import_flattener_names_and_canonical_numbers():
     got = flat(RECORD)
-    assert set(got) == {k for k, v in flatten_record(RECORD).items() if v is not None}  # the import's names
+    assert set(got) == {k for k, v in dict(iter_flat(RECORD)).items() if v is not None}  # the import's names
     assert got["Location.Country"] == "US" and got["Demographic.Timezone"] == "America/Los_Angeles"
     assert [got["Attributes.Interests"], got["Attributes.Interests#2"], got["Attributes.Interests#3"]] == \
         ["Music", "Books", "Film"]

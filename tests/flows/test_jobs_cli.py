@@ -6,7 +6,7 @@ import json
 
 from pinpoint_etl.pinpoint.jobs import create_export_job
 from tests.flows.test_cli import run_cli, service_env
-from tests.flows.test_export import ENDPOINTS, check_csv, check_ndjson, check_parquet, seed
+from tests.flows.export_helpers import ENDPOINTS, check_csv, check_ndjson, check_parquet, seed
 
 
 def export_env(service) -> dict:

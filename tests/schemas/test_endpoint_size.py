@@ -6,7 +6,7 @@ import pandas as pd
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.core import catalogue as cat
 from pinpoint_etl.schemas.endpoint import endpoint_sizes
 from pinpoint_etl.schemas.rejects import validate_chunk
 from pinpoint_etl.sources.frames import text_dtype

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import pandas as pd
 
-from pinpoint_etl.export.records import frame_of
 from pinpoint_etl.schemas.exported import ExportedEndpoint, anomalies
+
+from tests.export.helpers import frame_of
 
 RECORD = {
     "ChannelType": "SMS", "Address": "+12065550101", "EndpointStatus": "ACTIVE", "OptOut": "NONE",

@@ -8,14 +8,16 @@ from pandera.backends.pandas.components import ColumnBackend
 
 from pinpoint_etl.schemas import rejects
 from pinpoint_etl.sources.options import ReadOptions
-from pinpoint_etl.sources.read import read_chunks
 from pinpoint_etl.transforms.columns import apply_columns, plan_columns
 from pinpoint_etl.transforms.normalise import normalise
+
+from tests.sources.helpers import read_chunks
 
 
 @pytest.fixture
 def stock_backend():
-    """Pandera's own column backend for the duration of a block, ours again afterwards."""
+    """Ours for the test (whether or not the trick is switched on in this process), Pandera's own for the
+    duration of a block; the process's own again afterwards."""
 
     class Swap:
         def __enter__(self):
@@ -24,7 +26,10 @@ def stock_backend():
         def __exit__(self, *exc):
             Column.register_backend(pd.DataFrame, rejects._ColumnBackend, force=True)
 
-    return Swap()
+    before = type(Column.get_backend(check_type=pd.DataFrame))
+    Column.register_backend(pd.DataFrame, rejects._ColumnBackend, force=True)
+    yield Swap()
+    Column.register_backend(pd.DataFrame, before, force=True)
 
 
 @pytest.mark.parametrize("name", ["endpoints.csv", "endpoints.ndjson"])

@@ -9,8 +9,8 @@ import pytest
 from pinpoint_etl.core.errors import ConfigError, SourceError
 from pinpoint_etl.sources.options import ReadOptions
 from pinpoint_etl.sources.malformed import MalformedBatch
-from pinpoint_etl.sources.read import read_chunks, read_header, read_tables
-from tests.sources.helpers import read_all, records
+from pinpoint_etl.sources.read import read_header, read_tables
+from tests.sources.helpers import read_all, read_chunks, records
 
 
 def write(tmp_path, name: str, data: bytes | str, encoding: str = "utf-8"):

@@ -8,11 +8,11 @@ import pandas as pd
 import pytest
 
 from pinpoint_etl.core.errors import SourceError
-from pinpoint_etl.sources.flatten import flatten_record
+from pinpoint_etl.sources.flatten import iter_flat
 from pinpoint_etl.sources.options import ReadOptions
 from pinpoint_etl.sources.malformed import MalformedBatch
-from pinpoint_etl.sources.read import read_chunks, read_header, read_tables
-from tests.sources.helpers import read_all, records
+from pinpoint_etl.sources.read import read_header, read_tables
+from tests.sources.helpers import read_all, read_chunks, records
 
 ENDPOINT = {
     "Id": "email-u0004", "ChannelType": "EMAIL", "Address": "wang.xiulan@example.com",
@@ -37,9 +37,9 @@ def write(tmp_path, name, text: str | bytes):
     return path
 
 
-def test_flatten_record_rules():
-    assert flatten_record(ENDPOINT) == {**FLAT, "OptOut": None}
-    nested = flatten_record({"A": {"x": [{"k": 1}, [1, 2], None, 12, 0.5, False]}, "E": {}, "L": []})
+def test_flatten_rules():
+    assert dict(iter_flat(ENDPOINT)) == {**FLAT, "OptOut": None}
+    nested = dict(iter_flat({"A": {"x": [{"k": 1}, [1, 2], None, 12, 0.5, False]}, "E": {}, "L": []}))
     assert nested == {"A.x": '{"k":1}', "A.x#2": "[1,2]", "A.x#3": None, "A.x#4": "12", "A.x#5": "0.5",
                       "A.x#6": "false"}
 

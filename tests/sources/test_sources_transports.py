@@ -15,8 +15,8 @@ import pytest
 from pinpoint_etl.core.errors import ConfigError, SourceError, TransientError
 from pinpoint_etl.sources.locate import expand_sources
 from pinpoint_etl.sources.options import ReadOptions
-from pinpoint_etl.sources.read import read_chunks, read_header
-from tests.sources.helpers import read_all, records
+from pinpoint_etl.sources.read import read_header
+from tests.sources.helpers import read_all, read_chunks, records
 
 CSV = "Id,ChannelType,Attributes.Interests,Attributes.Interests\ne1,EMAIL,Music,Books\ne2,SMS,,News\n"
 EXPECTED = [
@@ -171,11 +171,11 @@ def test_s3_prefix_glob_and_key(s3_client, bucket):
 
 
 def test_s3_paged_listing(s3_client, bucket, monkeypatch):
-    from pinpoint_etl.sources import locate
+    from pinpoint_etl.storage import objects
 
     calls = []
     s3_client.meta.events.register("before-call.s3.ListObjectsV2", lambda **kw: calls.append(1))
-    monkeypatch.setattr(locate, "PAGE_SIZE", 2)
+    monkeypatch.setattr(objects, "PAGE_SIZE", 2)
     for i in range(7):
         s3_client.put_object(Bucket=bucket, Key=f"many/{i:05d}.csv", Body=b"Id\n1\n")
     uris = expand_sources([f"s3://{bucket}/many/"], s3_client=s3_client)

@@ -6,6 +6,9 @@ import subprocess
 import sys
 from pathlib import Path
 
+import pytest
+from pinpoint_etl.core import tricks
+
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -24,6 +27,8 @@ def test_driver_imports_no_pandera_no_normalisers_and_no_remote_io():
     assert not (heavy | remote) & loaded, sorted((heavy | remote) & loaded)
 
 
+@pytest.mark.skipif(not all(tricks.enabled(t) for t in ("hide_unused_imports", "gc_freeze")),
+                    reason="tests the hide_unused_imports and gc_freeze tricks, switched off here")
 def test_fork_server_warms_without_dask_dataframe_or_hypothesis_freezes_and_leaves_them_importable():
     loaded = _modules_after(
         "import gc, staging.warm\n"
@@ -39,6 +44,7 @@ def test_fork_server_warms_without_dask_dataframe_or_hypothesis_freezes_and_leav
     assert {"pandera", "pinpoint_etl.schemas.rejects", "pinpoint_etl.transforms.normalise"} <= loaded
 
 
+@pytest.mark.skipif(not tricks.enabled("defer_pandas"), reason="tests the defer_pandas trick, switched off here")
 def test_validate_driver_with_worker_processes_never_loads_pandas(tmp_path):
     out = tmp_path / "out"
     loaded = _modules_after(

@@ -6,7 +6,7 @@ import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from pinpoint_etl.schemas import catalogue as cat
+from pinpoint_etl.core import catalogue as cat
 from pinpoint_etl.staging.keys import PARTITIONS, KeyStore
 from pinpoint_etl.transforms.dedupe import MISSING, superseded_by
 

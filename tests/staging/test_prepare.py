@@ -159,8 +159,8 @@ def test_worker_encoded_lines_and_arrow_rows_make_identical_parts(tmp_path, max_
     import numpy as np
     import pyarrow as pa
 
-    from pinpoint_etl.pinpoint import s3io
-    from pinpoint_etl.schemas import catalogue as cat
+    from pinpoint_etl.storage import write
+    from pinpoint_etl.core import catalogue as cat
     from pinpoint_etl.staging.ledger import LedgerWriter, read_batches
     from pinpoint_etl.staging.parts import PartWriter
     from pinpoint_etl.staging.prepare import Prepared
@@ -179,7 +179,7 @@ def test_worker_encoded_lines_and_arrow_rows_make_identical_parts(tmp_path, max_
         out = tmp_path / name
         result = Prepared(run_id="r", out_base=str(out))
         ledger = LedgerWriter(str(out / "ledger.csv"))
-        outputs = s3io.Outputs()
+        outputs = write.Outputs()
         writer = PartWriter(str(out), "CSV", columns, max_bytes, outputs, result.parts, ledger)
         if lines:
             buf = np.frombuffer(csv_rows(table, columns), dtype=np.uint8)

@@ -8,7 +8,7 @@ import socket
 import threading
 
 import pytest
-from pinpoint_etl.core.errors import SourceError
+from pinpoint_etl.core.errors import SourceError, TransientError
 from pinpoint_etl.staging.run_id import derive_run_id
 
 from tests.flows.test_cli import run_cli
@@ -69,3 +69,31 @@ def test_validate_of_an_http_source_on_a_closed_port_exits_2_with_one_line(tmp_p
     assert out.returncode == 2 and len(errors) == 1 and "endpoints.csv" in errors[0], out.stderr
     assert "Traceback" not in out.stderr
 
+
+
+def _foreign_owner(s3_client):
+    """Every HeadObject of ``s3_client`` names another account as the bucket's owner: S3 (and the local
+    service) answer 403 AccessDenied."""
+    def add_owner(params, **_):
+        params["ExpectedBucketOwner"] = "999999999999"
+        return params
+
+    s3_client.meta.events.register("provide-client-params.s3.HeadObject", add_owner)
+    return s3_client
+
+
+def test_an_s3_source_refused_with_403_is_an_unreadable_input_named_in_one_line(pinpoint_env, s3_client):
+    uri = f"s3://{pinpoint_env.bucket}/in/endpoints.csv"
+    s3_client.put_object(Bucket=pinpoint_env.bucket, Key="in/endpoints.csv", Body=b"Id\na\n")
+    assert derive_run_id([uri], {}, s3=s3_client).startswith("r-")
+    with pytest.raises(SourceError, match=rf"{uri}: access denied by S3 \(403\)") as info:
+        derive_run_id([uri], {}, s3=_foreign_owner(s3_client))
+    assert info.value.exit_code == 2
+
+
+def test_a_throttled_s3_head_is_transient(pinpoint_env, s3_client):
+    uri = f"s3://{pinpoint_env.bucket}/in/endpoints.csv"
+    s3_client.put_object(Bucket=pinpoint_env.bucket, Key="in/endpoints.csv", Body=b"Id\na\n")
+    pinpoint_env.set_faults("S3:HeadObject", error500=5)
+    with pytest.raises(TransientError, match=rf"{uri}: S3 request failed \(500\), may succeed if retried"):
+        derive_run_id([uri], {}, s3=s3_client)

@@ -2,7 +2,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from pinpoint_etl.schemas.catalogue import CHANNEL_TYPES
+from pinpoint_etl.core.catalogue import CHANNEL_TYPES
 from tests.transforms.helpers import (
     DTYPES,
     PROPERTY,

@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from tests.transforms.helpers import PROPERTY
-from pinpoint_etl.transforms._strings import per_unique, replace_where, to_numpy_bool
+from pinpoint_etl.transforms.strings import per_unique, replace_where, to_numpy_bool
 
 
 def _starts_with_digit(values: pa.Array) -> np.ndarray:

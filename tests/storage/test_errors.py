@@ -9,8 +9,8 @@ import boto3
 import pytest
 from botocore.config import Config
 from pinpoint_etl.core.errors import TerminalError, TransientError
-from pinpoint_etl.pinpoint import s3io
-from pinpoint_etl.pinpoint.errors import AWS_EXCEPTIONS, UnclearAnswer, translate
+from pinpoint_etl.storage import write
+from pinpoint_etl.storage.errors import AWS_EXCEPTIONS, UnclearAnswer, translate
 
 
 def _client(service, name: str = "pinpoint", *, endpoint_url: str | None = None, **config):
@@ -60,7 +60,7 @@ def test_a_500_is_unclear_while_a_429_and_a_refused_connection_are_clear_and_a_4
 def test_a_500_on_create_multipart_upload_is_transient_not_a_missing_bucket(pinpoint_env, s3_client):
     pinpoint_env.set_faults("S3:CreateMultipartUpload", error500=10)
     with pytest.raises(TransientError) as info:
-        with s3io.open_write(f"s3://{pinpoint_env.bucket}/t/x.csv", s3=s3_client) as fh:
+        with write.open_write(f"s3://{pinpoint_env.bucket}/t/x.csv", s3=s3_client) as fh:
             fh.write(b"Id\n1\n")
     assert "InternalError" in str(info.value) and "does not exist" not in str(info.value)
     assert info.value.exit_code == 1
